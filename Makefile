@@ -1,0 +1,37 @@
+# The two commands: `make run` (serve the demo district on SQLite) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export FLASK_APP := server.wsgi
+
+.PHONY: install run test test-sqlite test-mysql test-miniprogram seed migrate clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	DEV_LOGIN=1 $(BIN)/flask seed-demo
+
+run: seed
+	DEV_LOGIN=1 $(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) server.wsgi:app
+
+test: test-sqlite test-mysql
+
+test-sqlite: install
+	$(BIN)/python -m pytest
+
+# The same suite on MariaDB/MySQL (a fresh database, dropped afterwards) when one answers.
+test-mysql: install
+	$(BIN)/python tests/run_on_mysql.py
+
+clean:
+	rm -rf $(VENV) instance

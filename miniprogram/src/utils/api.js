@@ -1,0 +1,264 @@
+// 与服务器打交道的唯一出口：地址、登录凭据、幂等键、重试、错误提示都在这里。
+const config = require('../config')
+const session = require('./session')
+const uuid = require('./uuid')
+
+const NETWORK_MESSAGE = '网络不好，请稍后再试'
+const FALLBACK_MESSAGE = '出了点问题，请稍后再试'
+
+// 服务器的 message 键 -> 给人看的话
+const MESSAGES = {
+  conflict: '别人刚刚处理过这件事，已为您刷新，请再看一下',
+  invalid_transition: '这件事现在不能这样处理，请刷新后再看',
+  not_found: '没有找到这条内容',
+  forbidden: '您没有权限做这件事',
+  permission_denied: '您没有权限做这件事',
+  unauthorized: '登录已过期，请重新打开小程序',
+  invalid_token: '登录已过期，请重新打开小程序',
+  validation_error: '填写的内容有误，请检查一下',
+  invalid_request: '填写的内容有误，请检查一下',
+  media_required: '请至少拍一张照片',
+  file_too_large: '照片太大了，请换一张',
+  unsupported_media_type: '这种文件传不上去，请换一张照片',
+  rate_limited: '操作太频繁了，请稍等一会儿',
+  too_many_requests: '操作太频繁了，请稍等一会儿',
+  idempotency_conflict: '上一次提交还在处理，请稍等再看',
+  outside_service_area: '这个地方不在服务范围内',
+  login_failed: '登录没有成功，请稍后再试',
+}
+
+const STATUS_MESSAGES = {
+  400: '填写的内容有误，请检查一下',
+  401: '登录已过期，请重新打开小程序',
+  403: '您没有权限做这件事',
+  404: '没有找到这条内容',
+  409: '这件事刚刚有了变化，请刷新后再看',
+  413: '照片太大了，请换一张',
+  415: '这种文件传不上去，请换一张照片',
+  422: '填写的内容有误，请检查一下',
+  429: '操作太频繁了，请稍等一会儿',
+}
+
+class ApiError extends Error {
+  constructor({ status = 0, key = '', detail = '', errors = null, network = false } = {}) {
+    super(key || (network ? 'network' : 'http_' + status))
+    this.name = 'ApiError'
+    this.status = status
+    this.key = key
+    this.detail = detail
+    this.errors = errors
+    this.network = network
+  }
+}
+
+function envVersion() {
+  try {
+    const info = wx.getAccountInfoSync()
+    return (info && info.miniProgram && info.miniProgram.envVersion) || 'develop'
+  } catch (e) {
+    return 'develop'
+  }
+}
+
+function baseUrl() {
+  const host = config.hosts[envVersion()] || config.hosts.release
+  return host.replace(/\/+$/, '') + config.apiPrefix
+}
+
+function buildQuery(query) {
+  if (!query) return ''
+  const parts = []
+  Object.keys(query).forEach((k) => {
+    const v = query[k]
+    if (v === undefined || v === null || v === '') return
+    parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(String(v)))
+  })
+  return parts.length ? '?' + parts.join('&') : ''
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function parseBody(data) {
+  if (typeof data !== 'string') return data
+  try {
+    return JSON.parse(data)
+  } catch (e) {
+    return data
+  }
+}
+
+function errorFrom(statusCode, body) {
+  const b = body && typeof body === 'object' ? body : {}
+  let detail = ''
+  if (b.errors && typeof b.errors === 'object' && typeof b.errors.detail === 'string') {
+    detail = b.errors.detail
+  } else if (typeof b.detail === 'string') {
+    detail = b.detail
+  }
+  return new ApiError({
+    status: statusCode,
+    key: typeof b.message === 'string' ? b.message : '',
+    detail,
+    errors: b.errors || null,
+  })
+}
+
+function messageFor(err) {
+  if (!err) return FALLBACK_MESSAGE
+  if (err.network) return NETWORK_MESSAGE
+  if (err.detail) return err.detail
+  if (err.key && MESSAGES[err.key]) return MESSAGES[err.key]
+  if (STATUS_MESSAGES[err.status]) return STATUS_MESSAGES[err.status]
+  if (err.status >= 500) return '服务器正忙，请稍后再试'
+  return FALLBACK_MESSAGE
+}
+
+function showError(err) {
+  wx.showToast({ title: messageFor(err), icon: 'none', duration: 3000 })
+}
+
+// —— 底层收发 ——
+
+function sendRequest(options) {
+  return new Promise((resolve, reject) => {
+    wx.request({
+      url: options.url,
+      method: options.method,
+      data: options.data,
+      header: options.header,
+      timeout: config.timeoutMs,
+      success: (res) => resolve({ statusCode: res.statusCode, data: parseBody(res.data) }),
+      fail: (res) => reject(new ApiError({ network: true, detail: '', key: '', errors: res || null })),
+    })
+  })
+}
+
+function sendUpload(options) {
+  return new Promise((resolve, reject) => {
+    wx.uploadFile({
+      url: options.url,
+      filePath: options.filePath,
+      name: 'file',
+      header: options.header,
+      timeout: config.timeoutMs,
+      success: (res) => resolve({ statusCode: res.statusCode, data: parseBody(res.data) }),
+      fail: (res) => reject(new ApiError({ network: true, errors: res || null })),
+    })
+  })
+}
+
+// —— 登录 ——
+
+let loginPromise = null
+
+function wxLoginCode() {
+  if (envVersion() === 'develop' && config.devLoginName) {
+    return Promise.resolve('dev:' + config.devLoginName)
+  }
+  return new Promise((resolve, reject) => {
+    wx.login({
+      success: (res) => (res && res.code ? resolve(res.code) : reject(new ApiError({ key: 'login_failed' }))),
+      fail: () => reject(new ApiError({ key: 'login_failed' })),
+    })
+  })
+}
+
+// 同一时间只发一次登录；几个请求同时碰到 401 时共用这一次
+function login() {
+  if (loginPromise) return loginPromise
+  loginPromise = wxLoginCode()
+    .then((code) =>
+      call({ method: 'POST', path: '/auth/login', data: { code }, auth: false, retry: true })
+    )
+    .then((result) => {
+      if (!result || !result.token) throw new ApiError({ key: 'login_failed' })
+      session.save(result)
+      return result.token
+    })
+  const clear = () => {
+    loginPromise = null
+  }
+  loginPromise.then(clear, clear)
+  return loginPromise
+}
+
+function ensureLogin() {
+  const token = session.getToken()
+  return token ? Promise.resolve(token) : login()
+}
+
+// —— 请求主流程 ——
+// options: method, path, query, data, auth(默认 true), key(Idempotency-Key), filePath(上传)
+async function call(options) {
+  const method = (options.method || 'GET').toUpperCase()
+  const auth = options.auth !== false
+  const key = options.key || ''
+  // 只有不会造成重复的请求才自动重试：GET，或带着幂等键的写操作
+  const retryable = options.retry === true || method === 'GET' || !!key
+  const url = baseUrl() + options.path + buildQuery(options.query)
+  let reloggedIn = false
+  let attempt = 0
+
+  for (;;) {
+    const header = {}
+    if (!options.filePath) header['content-type'] = 'application/json'
+    if (auth) header.Authorization = 'Bearer ' + (await ensureLogin())
+    if (key) header['Idempotency-Key'] = key
+
+    let res
+    try {
+      res = options.filePath
+        ? await sendUpload({ url, filePath: options.filePath, header })
+        : await sendRequest({ url, method, data: options.data, header })
+    } catch (err) {
+      if (err.network && retryable && attempt < config.networkRetries) {
+        attempt += 1
+        await delay(config.retryDelayMs * attempt)
+        continue
+      }
+      throw err
+    }
+
+    if (res.statusCode === 401 && auth && !reloggedIn) {
+      // 凭据失效：重新登录一次，再把这个请求原样发一次
+      reloggedIn = true
+      session.clearToken()
+      await login()
+      continue
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res.data
+    throw errorFrom(res.statusCode, res.data)
+  }
+}
+
+function get(path, query) {
+  return call({ method: 'GET', path, query })
+}
+
+// 写操作都带幂等键：调用方为“一次意图”传入 key，重试时传同一个；没传就为这一次调用新生成
+function post(path, data, opts = {}) {
+  return call({ method: 'POST', path, data: data || {}, key: opts.key || uuid() })
+}
+
+function upload(filePath, opts = {}) {
+  return call({ method: 'POST', path: '/media', filePath, key: opts.key || uuid() })
+}
+
+module.exports = {
+  ApiError,
+  NETWORK_MESSAGE,
+  envVersion,
+  baseUrl,
+  buildQuery,
+  messageFor,
+  showError,
+  login,
+  ensureLogin,
+  call,
+  get,
+  post,
+  upload,
+  newKey: uuid,
+}

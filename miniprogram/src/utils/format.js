@@ -1,0 +1,129 @@
+// 把服务器给的数据变成界面上好读的文字。
+const labels = require('./labels')
+
+function pad(n) {
+  return n < 10 ? '0' + n : '' + n
+}
+
+function toDate(value) {
+  if (!value) return null
+  const d = value instanceof Date ? value : new Date(value)
+  return isNaN(d.getTime()) ? null : d
+}
+
+// 10月3日 14:05；不是今年的加上年份
+function dateTime(value, now) {
+  const d = toDate(value)
+  if (!d) return ''
+  const ref = now ? toDate(now) : new Date()
+  const head = d.getFullYear() === ref.getFullYear() ? '' : d.getFullYear() + '年'
+  return `${head}${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+function date(value) {
+  const d = toDate(value)
+  if (!d) return ''
+  return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日`
+}
+
+// 一段时长的口语说法：2天3小时、5小时、20分钟
+function duration(ms) {
+  const minutes = Math.max(1, Math.floor(Math.abs(ms) / 60000))
+  const days = Math.floor(minutes / 1440)
+  const hours = Math.floor((minutes % 1440) / 60)
+  const mins = minutes % 60
+  if (days > 0) return hours > 0 ? `${days}天${hours}小时` : `${days}天`
+  if (hours > 0) return `${hours}小时`
+  return `${mins}分钟`
+}
+
+const OPEN_FOR_RESPONSE = ['submitted']
+const OPEN_FOR_RESOLVE = ['accepted', 'deliberating', 'assigned', 'in_progress']
+
+// 工作人员看到的期限：待受理看“受理期限”，办理中看“办结期限”
+function deadline(ticket, now) {
+  if (!ticket) return null
+  let kind = ''
+  let at = null
+  if (OPEN_FOR_RESPONSE.indexOf(ticket.status) >= 0) {
+    kind = '受理'
+    at = toDate(ticket.respond_by)
+  } else if (OPEN_FOR_RESOLVE.indexOf(ticket.status) >= 0) {
+    kind = '办结'
+    at = toDate(ticket.resolve_by)
+  }
+  if (!kind) return null
+  const nowMs = now ? toDate(now).getTime() : Date.now()
+  if (!at) {
+    return ticket.overdue ? { text: '已超时', overdue: true, soon: false } : null
+  }
+  const left = at.getTime() - nowMs
+  if (left <= 0 || ticket.overdue) {
+    return { text: `${kind}已超时 ${duration(left <= 0 ? left : 0)}`, overdue: true, soon: false }
+  }
+  return { text: `${kind}还剩 ${duration(left)}`, overdue: false, soon: left < 24 * 3600 * 1000 }
+}
+
+function distance(meters) {
+  if (meters === undefined || meters === null || isNaN(meters)) return ''
+  if (meters < 1000) return `${Math.round(meters)}米`
+  return `${(meters / 1000).toFixed(1)}公里`
+}
+
+// 两点间的距离（米），只用于列表上的大致说法
+function metersBetween(lat1, lng1, lat2, lng2) {
+  const rad = Math.PI / 180
+  const dLat = (lat2 - lat1) * rad
+  const dLng = (lng2 - lng1) * rad
+  const a =
+    Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) * Math.sin(dLng / 2)
+  return 6371000 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a))
+}
+
+function percent(rate) {
+  if (rate === undefined || rate === null || isNaN(rate)) return '—'
+  const v = rate <= 1 ? rate * 100 : rate
+  return `${Math.round(v * 10) / 10}%`
+}
+
+// 给列表和详情用的一份“好显示”的工单
+function ticketView(t, now) {
+  const category = t.category || {}
+  const icon = labels.iconFor(category.icon, category.name)
+  const dl = deadline(t, now)
+  return {
+    id: t.id,
+    status: t.status,
+    statusLabel: labels.statusLabel(t.status),
+    categoryName: category.name || '其他问题',
+    glyph: icon.glyph,
+    color: icon.color,
+    description: t.description || '',
+    address: t.address || '',
+    unitName: (t.unit && t.unit.name) || '',
+    assigneeName: (t.assignee && t.assignee.display) || '',
+    reporterName: (t.reporter && t.reporter.display) || '',
+    createdText: dateTime(t.created_at, now),
+    deadlineText: dl ? dl.text : '',
+    overdue: !!((dl && dl.overdue) || t.overdue),
+    soon: !!(dl && dl.soon),
+    redo: !!t.redo,
+    urgent: t.priority === 'urgent' || t.priority === 'high',
+    supporters: t.supporters || 0,
+    distanceText: distance(t.distance_m),
+    thumb: t.media && t.media.length ? t.media[0].thumbnail_url || t.media[0].url : '',
+  }
+}
+
+module.exports = {
+  toDate,
+  dateTime,
+  date,
+  duration,
+  deadline,
+  distance,
+  metersBetween,
+  percent,
+  ticketView,
+}

@@ -1,0 +1,59 @@
+// 订阅消息：模板 id 从服务器取并缓存；弹窗必须在用户点击时同步调用。
+const api = require('./api')
+const config = require('../config')
+
+const CACHE_KEY = 'gz_sub_templates'
+
+function cached() {
+  try {
+    const c = wx.getStorageSync(CACHE_KEY)
+    if (c && Array.isArray(c.templates)) return c
+  } catch (e) {
+    // 忽略
+  }
+  return null
+}
+
+// 提前调用（页面加载时），让点击时手里已经有模板 id
+function prefetch() {
+  const c = cached()
+  if (c && Date.now() - c.at < config.templatesCacheMs) return Promise.resolve(c.templates)
+  return api
+    .get('/config/subscriptions')
+    .then((res) => {
+      const templates = (res && res.templates) || []
+      try {
+        wx.setStorageSync(CACHE_KEY, { at: Date.now(), templates })
+      } catch (e) {
+        // 忽略
+      }
+      return templates
+    })
+    .catch(() => (c ? c.templates : []))
+}
+
+// 在点击事件里直接调用。返回 Promise<{accepted}>，同意的条数已报给服务器。
+function ask(names) {
+  const c = cached()
+  const templates = ((c && c.templates) || []).filter((t) => names.indexOf(t.name) >= 0)
+  if (!templates.length) return Promise.resolve({ accepted: {} })
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({
+      tmplIds: templates.map((t) => t.template_id),
+      success: (res) => resolve(res || {}),
+      fail: () => resolve({}),
+    })
+  }).then((res) => {
+    const accepted = {}
+    templates.forEach((t) => {
+      if (res[t.template_id] === 'accept') accepted[t.name] = (accepted[t.name] || 0) + 1
+    })
+    if (!Object.keys(accepted).length) return { accepted }
+    return api
+      .post('/me/subscriptions', { accepted })
+      .then(() => ({ accepted }))
+      .catch(() => ({ accepted }))
+  })
+}
+
+module.exports = { prefetch, ask, CACHE_KEY }

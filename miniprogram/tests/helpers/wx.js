@@ -1,0 +1,178 @@
+// 测试用的 wx：每个测试一份，网络请求交给一个假服务器。
+const API = 'http://127.0.0.1:8000/api/v1'
+const NETWORK_FAIL = Symbol('network-fail')
+
+function parseUrl(url) {
+  const [base, qs] = url.split('?')
+  const query = {}
+  if (qs) {
+    qs.split('&').forEach((pair) => {
+      const [k, v] = pair.split('=')
+      query[decodeURIComponent(k)] = decodeURIComponent(v || '')
+    })
+  }
+  return { path: base.startsWith(API) ? base.slice(API.length) : base, query }
+}
+
+function makeServer() {
+  const routes = []
+  const server = {
+    requests: [],
+    // handler(req) -> {status, body} | body | NETWORK_FAIL
+    on(method, pattern, handler) {
+      const names = []
+      const re = new RegExp(
+        '^' + pattern.replace(/:([a-z_]+)/g, (m, name) => {
+          names.push(name)
+          return '([^/]+)'
+        }) + '$'
+      )
+      routes.unshift({ method, re, names, handler })
+      return server
+    },
+    handle(req) {
+      for (const r of routes) {
+        if (r.method !== req.method) continue
+        const m = r.re.exec(req.path)
+        if (!m) continue
+        req.params = {}
+        r.names.forEach((n, i) => {
+          req.params[n] = decodeURIComponent(m[i + 1])
+        })
+        const out = typeof r.handler === 'function' ? r.handler(req) : r.handler
+        if (out === NETWORK_FAIL) return NETWORK_FAIL
+        if (out && typeof out === 'object' && 'status' in out && 'body' in out) return out
+        return { status: req.method === 'POST' ? 200 : 200, body: out }
+      }
+      return { status: 404, body: { code: 404, status: 'Not Found', message: 'not_found', errors: {} } }
+    },
+    calls(method, path) {
+      return server.requests.filter((r) => r.method === method && (path instanceof RegExp ? path.test(r.path) : r.path === path))
+    },
+  }
+  return server
+}
+
+const USER = { id: 'u1', nickname: '王阿姨', phone_masked: '138****0000', posts: [] }
+
+function defaultRoutes(server) {
+  let logins = 0
+  server.on('POST', '/auth/login', (req) => {
+    logins += 1
+    return { status: 200, body: { token: `tok-${logins}`, expires_at: '2999-01-01T00:00:00+08:00', user: USER } }
+  })
+  server.on('GET', '/me', USER)
+  server.on('GET', '/config/subscriptions', {
+    templates: [
+      { name: 'ticket_accepted', template_id: 'TPL_ACC' },
+      { name: 'ticket_answered', template_id: 'TPL_ANS' },
+      { name: 'rate_reminder', template_id: 'TPL_RATE' },
+    ],
+  })
+  server.on('GET', '/categories', {
+    items: [
+      { id: 1, code: 'streetlight', name: '路灯', icon: 'streetlight', respond_hours: 24, resolve_days: 3 },
+      { id: 2, code: 'garbage', name: '垃圾', icon: 'garbage', respond_hours: 24, resolve_days: 2 },
+      { id: 3, code: 'road', name: '道路', icon: 'road', respond_hours: 24, resolve_days: 7 },
+    ],
+  })
+  server.on('GET', '/tickets/nearby', { items: [] })
+  server.on('GET', '/notifications', { items: [], next_cursor: null, unread: 0 })
+  let media = 0
+  server.on('POST', '/media', () => {
+    media += 1
+    return { status: 201, body: { id: `m${media}`, url: `https://img/m${media}.jpg`, thumbnail_url: `https://img/m${media}_t.jpg` } }
+  })
+}
+
+function createWx(options = {}) {
+  const server = makeServer()
+  defaultRoutes(server)
+  const storage = Object.assign({}, options.storage || {})
+  const later = (fn) => setTimeout(fn, 0)
+  const ok = (name, extra) => jest.fn((opts = {}) => {
+    later(() => {
+      const res = Object.assign({ errMsg: `${name}:ok` }, typeof extra === 'function' ? extra(opts) : extra)
+      if (opts.success) opts.success(res)
+      if (opts.complete) opts.complete(res)
+    })
+  })
+
+  function transport(req, opts, parse) {
+    req.header = opts.header || {}
+    server.requests.push(req)
+    later(() => {
+      const out = server.handle(req)
+      if (out === NETWORK_FAIL) {
+        const res = { errMsg: `${parse}:fail timeout` }
+        if (opts.fail) opts.fail(res)
+        if (opts.complete) opts.complete(res)
+        return
+      }
+      const body = JSON.parse(JSON.stringify(out.body === undefined ? null : out.body))
+      const res = { statusCode: out.status, data: parse === 'uploadFile' ? JSON.stringify(body) : body, header: {} }
+      if (opts.success) opts.success(res)
+      if (opts.complete) opts.complete(res)
+    })
+    return { abort() {} }
+  }
+
+  const wx = {
+    __server: server,
+    __storage: storage,
+    getAccountInfoSync: jest.fn(() => ({ miniProgram: { appId: 'wx0', envVersion: options.envVersion || 'develop', version: '' } })),
+    login: ok('login', () => ({ code: 'code-' + (wx.login.mock.calls.length) })),
+    request: jest.fn((opts) => {
+      const { path, query } = parseUrl(opts.url)
+      return transport({ method: (opts.method || 'GET').toUpperCase(), url: opts.url, path, query, data: opts.data }, opts, 'request')
+    }),
+    uploadFile: jest.fn((opts) => {
+      const { path, query } = parseUrl(opts.url)
+      return transport({ method: 'POST', url: opts.url, path, query, data: { name: opts.name, filePath: opts.filePath } }, opts, 'uploadFile')
+    }),
+    getStorageSync: jest.fn((k) => (k in storage ? storage[k] : '')),
+    setStorageSync: jest.fn((k, v) => {
+      storage[k] = JSON.parse(JSON.stringify(v))
+    }),
+    removeStorageSync: jest.fn((k) => {
+      delete storage[k]
+    }),
+    getPrivacySetting: ok('getPrivacySetting', { needAuthorization: !!options.needPrivacy, privacyContractName: '《共治小程序隐私保护指引》' }),
+    openPrivacyContract: ok('openPrivacyContract'),
+    onNeedPrivacyAuthorization: jest.fn(),
+    getLocation: ok('getLocation', { latitude: 30.5801, longitude: 114.2734, accuracy: 20 }),
+    chooseLocation: ok('chooseLocation', { name: '幸福里3号楼', address: '武汉市江岸区幸福路8号', latitude: 30.581, longitude: 114.274 }),
+    chooseMedia: ok('chooseMedia', (opts) => ({
+      type: 'image',
+      tempFiles: Array.from({ length: Math.min(opts.count || 1, 1) }, (_, i) => ({ tempFilePath: `wxfile://tmp_${Date.now()}_${i}.jpg`, size: 1000, fileType: 'image' })),
+    })),
+    previewImage: ok('previewImage'),
+    requestSubscribeMessage: ok('requestSubscribeMessage', (opts) => {
+      const res = {}
+      ;(opts.tmplIds || []).forEach((id) => {
+        res[id] = 'accept'
+      })
+      return res
+    }),
+    showToast: jest.fn(),
+    showLoading: jest.fn(),
+    hideLoading: jest.fn(),
+    showModal: ok('showModal', { confirm: true, cancel: false, content: '' }),
+    navigateTo: ok('navigateTo'),
+    redirectTo: ok('redirectTo'),
+    navigateBack: ok('navigateBack'),
+    reLaunch: ok('reLaunch'),
+    stopPullDownRefresh: jest.fn(),
+    setNavigationBarTitle: jest.fn(),
+    createMapContext: jest.fn(() => ({ moveToLocation: jest.fn(), includePoints: jest.fn() })),
+  }
+  return wx
+}
+
+// 最后一次 showToast 的文字
+function lastToast(wx) {
+  const calls = wx.showToast.mock.calls
+  return calls.length ? calls[calls.length - 1][0].title : ''
+}
+
+module.exports = { createWx, NETWORK_FAIL, USER, lastToast }

@@ -1,0 +1,48 @@
+"""Gongzhi (共治): the service."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from .config import Config
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers; nothing else."""
+    app = Flask(__name__, instance_relative_config=True)
+    cfg = config if config is not None else Config()
+    if isinstance(cfg, Config):
+        cfg.validate()
+        app.config.update(cfg.as_dict())
+    else:
+        app.config.update(Config().as_dict())
+        app.config.update(cfg)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "gongzhi.sqlite3")
+    if not app.config.get("MEDIA_ROOT"):
+        app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
+    app.json.ensure_ascii = False
+
+    from . import db_setup
+    from .errors import register_error_handlers
+    from .extensions import api, db, migrate
+
+    db_setup.configure_engine_options(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"),
+                     compare_type=True, render_as_batch=True)
+    db_setup.install_listeners(app)
+    db_setup.register_request_commit(app)
+    api.init_app(app)
+    register_error_handlers(app)
+
+    from . import blueprints
+
+    blueprints.register(app, api)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

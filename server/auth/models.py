@@ -1,0 +1,81 @@
+"""Users, their opaque API tokens and their staff posts."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    grid_worker = "grid_worker"
+    cadre = "cadre"
+    unit_head = "unit_head"
+    deputy = "deputy"
+    admin = "admin"
+
+
+ROLE_LABELS = {
+    Role.grid_worker: "网格员",
+    Role.cadre: "干部",
+    Role.unit_head: "单位负责人",
+    Role.deputy: "人大代表",
+    Role.admin: "管理员",
+}
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    nickname: Mapped[str] = mapped_column(sa.String(64), default="")
+    # WeChat session_key, Fernet-encrypted; never leaves the server.
+    session_key_enc: Mapped[str | None] = mapped_column(sa.Text)
+    phone_enc: Mapped[str | None] = mapped_column(sa.Text)
+    is_dev: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    posts: Mapped[list["StaffPost"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AuthToken(db.Model):
+    """An opaque bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class StaffPost(db.Model):
+    """A user's role in a governance unit; the role applies to the unit and every unit below."""
+
+    __tablename__ = "staff_posts"
+    __table_args__ = (sa.UniqueConstraint("user_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, name="staff_role", native_enum=False, create_constraint=True, length=20)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="posts")
+    unit: Mapped["Unit"] = relationship(lazy="joined")  # noqa: F821  (units.models)
+

@@ -1,0 +1,114 @@
+"""Login, logout, phone binding and staff posts. Operations flush; the request commits."""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import crypto
+from ..errors import DomainError, Invalid, NotFound
+from ..extensions import db
+from ..timeutil import utcnow
+from ..units.models import Unit
+from ..wechat.service import get_wechat
+from . import sessions
+from .models import AuthToken, Role, StaffPost, User
+
+log = logging.getLogger(__name__)
+
+DEV_PREFIX = "dev:"
+
+
+def _find_or_create(openid: str, nickname: str = "", *, is_dev: bool = False) -> User:
+    user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one_or_none()
+    if user is None:
+        user = User(openid=openid, nickname=nickname, is_dev=is_dev)
+        db.session.add(user)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            # Two first logins of the same person at once: the other one created the row.
+            user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one()
+    return user
+
+
+def login(code: str) -> tuple[User, str, object]:
+    """Exchange a wx.login code for our own token.
+
+    With DEV_LOGIN on, `dev:<name>` logs in as a stable dev user without WeChat.
+    """
+    if code.startswith(DEV_PREFIX):
+        if not current_app.config.get("DEV_LOGIN"):
+            raise DomainError("开发登录未开启", status=401, key="invalid_code")
+        name = code[len(DEV_PREFIX):].strip()
+        if not name or len(name) > 32:
+            raise Invalid("开发登录名应为 1 到 32 个字符", key="invalid_code")
+        user = _find_or_create(DEV_PREFIX + name, nickname=name, is_dev=True)
+    else:
+        wx = get_wechat().code_to_session(code)
+        user = _find_or_create(wx.openid)
+        if wx.unionid:
+            user.unionid = wx.unionid
+        user.session_key_enc = crypto.encrypt(wx.session_key)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    token, expires_at = sessions.issue_token(user)
+    db.session.flush()
+    log.info("login user_id=%s", user.id)
+    return user, token, expires_at
+
+
+def logout(token: AuthToken) -> None:
+    sessions.revoke(token)
+    db.session.flush()
+
+
+def bind_phone(user: User, code: str) -> User:
+    phone = get_wechat().phone_number(code)
+    user.phone_enc = crypto.encrypt(phone)
+    db.session.flush()
+    return user
+
+
+def _user_by_openid(openid: str) -> User:
+    user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"用户不存在: {openid}", key="user_not_found")
+    return user
+
+
+def _unit_by_code(code: str) -> Unit:
+    unit = db.session.execute(sa.select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise NotFound(f"单位不存在: {code}", key="unit_not_found")
+    return unit
+
+
+def _role(name: str) -> Role:
+    try:
+        return Role(name)
+    except ValueError:
+        raise Invalid(f"未知角色: {name}（可选: {', '.join(r.value for r in Role)}）", key="invalid_role") from None
+
+
+def grant_post(openid: str, unit_code: str, role_name: str) -> StaffPost:
+    user, unit, role = _user_by_openid(openid), _unit_by_code(unit_code), _role(role_name)
+    post = db.session.execute(
+        sa.select(StaffPost).where(StaffPost.user_id == user.id, StaffPost.unit_id == unit.id, StaffPost.role == role)
+    ).scalar_one_or_none()
+    if post is None:
+        post = StaffPost(user=user, unit=unit, role=role)
+        db.session.add(post)
+        db.session.flush()
+    return post
+
+
+def revoke_post(openid: str, unit_code: str, role_name: str) -> bool:
+    user, unit, role = _user_by_openid(openid), _unit_by_code(unit_code), _role(role_name)
+    deleted = db.session.execute(
+        sa.delete(StaffPost).where(StaffPost.user_id == user.id, StaffPost.unit_id == unit.id, StaffPost.role == role)
+    ).rowcount
+    db.session.expire(user, ["posts"])
+    return bool(deleted)

@@ -1,0 +1,41 @@
+from marshmallow import Schema, fields, validate
+
+from .. import crypto
+from .models import ROLE_LABELS
+
+
+class LoginSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class PhoneCodeSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class UnitRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class PostSchema(Schema):
+    unit = fields.Nested(UnitRefSchema)
+    role = fields.Function(lambda post: post.role.value)
+    role_label = fields.Function(lambda post: ROLE_LABELS[post.role])
+
+
+class UserSchema(Schema):
+    """The user as they see themselves: the phone is masked even here."""
+
+    id = fields.Integer()
+    nickname = fields.String()
+    phone_masked = fields.Function(lambda user: crypto.mask_phone(crypto.decrypt(user.phone_enc)))
+    posts = fields.List(fields.Nested(PostSchema))
+    created_at = fields.DateTime(format="iso")
+
+
+class LoginResultSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime(format="iso")
+    user = fields.Nested(UserSchema)

@@ -1,0 +1,87 @@
+"""Opaque bearer tokens (stored as SHA-256) and the current user of a request."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from ..errors import Unauthorized
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import AuthToken, User
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    db.session.add(AuthToken(user_id=user.id, token_hash=_hash(token), expires_at=expires_at))
+    return token, expires_at
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _load() -> tuple[User | None, AuthToken | None]:
+    if "auth" not in g:
+        token = _bearer()
+        found = (None, None)
+        if token and len(token) <= 256:
+            row = db.session.execute(
+                sa.select(AuthToken, User)
+                .join(User, User.id == AuthToken.user_id)
+                .where(AuthToken.token_hash == _hash(token), AuthToken.revoked_at.is_(None),
+                       AuthToken.expires_at > utcnow())
+            ).first()
+            if row is not None:
+                found = (row.User, row.AuthToken)
+        g.auth = found
+    return g.auth
+
+
+def current_user() -> User | None:
+    return _load()[0]
+
+
+def current_token() -> AuthToken | None:
+    return _load()[1]
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
+    return user
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        require_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def revoke(token: AuthToken) -> None:
+    token.revoked_at = utcnow()
+
+
+def revoke_all(user: User) -> int:
+    return db.session.execute(
+        sa.update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount

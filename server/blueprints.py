@@ -1,0 +1,27 @@
+"""Every blueprint, and the endpoints that belong to no domain (health)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, jsonify
+
+from .extensions import db
+
+
+def register(app: Flask, api) -> None:
+    from . import models  # noqa: F401  (every mapper configured before the first request)
+    from .auth.api import blp as auth_blp
+    from .categories.api import blp as categories_blp
+    from .units.api import blp as units_blp
+
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blp in (auth_blp, units_blp, categories_blp):
+        api.register_blueprint(blp)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+            return jsonify({"status": "error", "database": "unreachable"}), 503
+        return jsonify({"status": "ok", "database": "ok"})

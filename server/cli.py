@@ -1,0 +1,86 @@
+"""flask commands: seed-demo, units import, staff grant/revoke."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import DomainError
+from .extensions import db
+
+
+def _fail(err: DomainError):
+    db.session.rollback()
+    click.echo(f"错误 ({err.key}): {err.detail}", err=True)
+    for problem in err.errors.get("problems", []):
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+units_cli = AppGroup("units", help="治理单位")
+staff_cli = AppGroup("staff", help="工作人员岗位")
+
+
+@units_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_units_command(path):
+    """Load a GeoJSON FeatureCollection of units (all or nothing)."""
+    from .units.operations import import_units
+
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        units = import_units(text)
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(f"imported {len(units)} units")
+
+
+@staff_cli.command("grant")
+@click.argument("openid")
+@click.argument("unit_code")
+@click.argument("role")
+def grant_command(openid, unit_code, role):
+    from .auth.operations import grant_post
+
+    try:
+        post = grant_post(openid, unit_code, role)
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(f"granted {post.role.value} of {unit_code} to {openid}")
+
+
+@staff_cli.command("revoke")
+@click.argument("openid")
+@click.argument("unit_code")
+@click.argument("role")
+def revoke_command(openid, unit_code, role):
+    from .auth.operations import revoke_post
+
+    try:
+        removed = revoke_post(openid, unit_code, role)
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(("revoked" if removed else "no such post:") + f" {role} of {unit_code} from {openid}")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Create or refresh the demo district, its categories and dev staff."""
+    from .demo import seed_demo
+
+    counts = seed_demo()
+    db.session.commit()
+    click.echo(json.dumps(counts, ensure_ascii=False))
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(units_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,78 @@
+"""Configuration, read from the environment.
+
+`Config` is what `make run` and production use; `TestConfig` is for the test suite.
+A production config (`APP_ENV=production`) refuses to start with a default secret or
+with dev login on: see `Config.validate`.
+"""
+import os
+
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the service must not start."""
+
+
+class Config:
+    def __init__(self) -> None:
+        env = os.environ
+        self.APP_ENV = env.get("APP_ENV", "development")
+        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET)
+        # Fernet keys for personal data at rest, newest first (comma separated);
+        # derived from SECRET_KEY when unset (development only).
+        self.FIELD_ENCRYPTION_KEYS = env.get("FIELD_ENCRYPTION_KEYS", "")
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", "")  # filled in create_app
+        self.REDIS_URL = env.get("REDIS_URL", "")
+        self.DEV_LOGIN = _flag("DEV_LOGIN")
+        self.WECHAT_APP_ID = env.get("WECHAT_APP_ID", "")
+        self.WECHAT_APP_SECRET = env.get("WECHAT_APP_SECRET", "")
+        self.WECHAT_API_BASE = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+        self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
+        self.TOKEN_TTL_HOURS = int(env.get("TOKEN_TTL_HOURS", str(24 * 7)))
+        self.MEDIA_ROOT = env.get("MEDIA_ROOT", "")  # filled in create_app
+        self.MAX_CONTENT_LENGTH = 11 * 1024 * 1024
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
+        self.JSON_AS_ASCII = False
+
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "Gongzhi 共治 API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.APP_ENV == "production"
+
+    def validate(self) -> None:
+        if not self.is_production:
+            return
+        if self.SECRET_KEY == DEFAULT_SECRET or len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters in production")
+        if self.DEV_LOGIN:
+            raise ConfigError("DEV_LOGIN must be off in production")
+        if not self.FIELD_ENCRYPTION_KEYS:
+            raise ConfigError("FIELD_ENCRYPTION_KEYS must be set in production")
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}
+
+
+class TestConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.APP_ENV = "test"
+        self.SECRET_KEY = "test-secret-key-not-for-production-use"
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+        self.REDIS_URL = ""
+        self.DEV_LOGIN = True

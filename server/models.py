@@ -1,0 +1,5 @@
+"""Every model module, imported once so the mapper registry and Alembic see them all."""
+from .auth.models import AuthToken, Role, StaffPost, User  # noqa: F401
+from .categories.models import Category  # noqa: F401
+from .units.models import Unit, UnitResponsible  # noqa: F401
+from .wechat.models import SharedValue  # noqa: F401

@@ -1,0 +1,64 @@
+"""Which unit contains a point: a shapely STRtree over every boundary, built once per
+process and rebuilt when the units table changes (count or latest update)."""
+from __future__ import annotations
+
+import json
+import threading
+
+import sqlalchemy as sa
+from flask import current_app
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from shapely.prepared import prep
+
+from ..extensions import db
+from .models import Unit
+
+_lock = threading.Lock()
+
+
+class UnitLocator:
+    def __init__(self, rows):
+        self.ids: list[int] = []
+        self.depths: list[int] = []
+        geoms, self.prepared = [], []
+        for unit_id, depth, boundary in rows:
+            geom = shape(json.loads(boundary))
+            self.ids.append(unit_id)
+            self.depths.append(depth)
+            geoms.append(geom)
+            self.prepared.append(prep(geom))
+        self.tree = STRtree(geoms) if geoms else None
+
+    def containing(self, lat: float, lng: float) -> list[int]:
+        """Ids of every unit whose boundary covers the point, deepest first."""
+        if self.tree is None:
+            return []
+        point = Point(lng, lat)
+        hits = [int(i) for i in self.tree.query(point) if self.prepared[int(i)].covers(point)]
+        hits.sort(key=lambda i: -self.depths[i])
+        return [self.ids[i] for i in hits]
+
+
+def _stamp():
+    return tuple(db.session.execute(sa.select(sa.func.count(Unit.id), sa.func.max(Unit.updated_at))).one())
+
+
+def get_locator() -> UnitLocator:
+    stamp = _stamp()
+    cached = current_app.extensions.get("gongzhi.locator")
+    if cached and cached[0] == stamp:
+        return cached[1]
+    with _lock:
+        rows = db.session.execute(
+            sa.select(Unit.id, Unit.depth, Unit.boundary).where(Unit.boundary.is_not(None))
+        ).all()
+        locator = UnitLocator(rows)
+        current_app.extensions["gongzhi.locator"] = (stamp, locator)
+    return locator
+
+
+def locate(lat: float, lng: float) -> Unit | None:
+    """The deepest unit containing a WGS-84 point, or None outside every boundary."""
+    ids = get_locator().containing(lat, lng)
+    return db.session.get(Unit, ids[0]) if ids else None

@@ -1,0 +1,125 @@
+"""wechatpy, pointed at WECHAT_API_BASE, with an access token shared by every process.
+
+wechatpy 1.8.18 fetches the token from the legacy `cgi-bin/token` (each call invalidates
+the previous token, so gunicorn workers knock each other out) and remembers its expiry
+in process memory. `SharedTokenClient` instead asks `cgi-bin/stable_token`, which hands
+every caller the same token until it rotates, and keeps it (with its expiry as a TTL) in
+storage that all processes share: Redis when configured, the database otherwise.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import requests
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+from ..timeutil import utcnow
+
+# Tokens are dropped this long before WeChat's expiry, so none is used in its last minutes.
+EXPIRY_MARGIN_SECONDS = 300
+
+
+class DatabaseStorage(SessionStorage):
+    """wechatpy's SessionStorage on the `shared_values` table, on its own connection."""
+
+    def __init__(self, engine, prefix: str = "wechat"):
+        from .models import SharedValue
+
+        self.engine = engine
+        self.prefix = prefix
+        self.table = SharedValue.__table__
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
+
+    def get(self, key, default=None):
+        t = self.table
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.c.value, t.c.expires_at).where(t.c.key == self._key(key))).first()
+        if row is None:
+            return default
+        expires_at = row.expires_at
+        if expires_at is not None and expires_at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None):
+            return default
+        return json.loads(row.value)
+
+    def set(self, key, value, ttl=None):
+        if value is None:
+            return
+        t = self.table
+        expires_at = utcnow() + timedelta(seconds=ttl) if ttl else None
+        values = {"value": json.dumps(value), "expires_at": expires_at}
+        with self.engine.begin() as conn:
+            updated = conn.execute(sa.update(t).where(t.c.key == self._key(key)).values(**values)).rowcount
+            if not updated:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(sa.insert(t).values(key=self._key(key), **values))
+                except IntegrityError:
+                    conn.execute(sa.update(t).where(t.c.key == self._key(key)).values(**values))
+
+    def delete(self, key):
+        t = self.table
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(t).where(t.c.key == self._key(key)))
+
+
+class SharedTokenClient(WeChatClient):
+    def __init__(self, appid: str, secret: str, api_base: str, storage: SessionStorage, timeout: float):
+        # auto_retry off: wechatpy retries token errors without limit; WeChat._call retries once.
+        super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
+        self.api_base = api_base.rstrip("/") + "/"
+        self.API_BASE_URL = self.api_base + "cgi-bin/"
+        self.wxa.API_BASE_URL = self.api_base
+
+    @property
+    def access_token(self) -> str:
+        token = self.session.get(self.access_token_key)
+        if token:
+            return token
+        self.fetch_access_token()
+        return self.session.get(self.access_token_key)
+
+    def fetch_access_token(self) -> dict:
+        """getStableAccessToken: the same token for every caller until WeChat rotates it."""
+        res = self._http.post(
+            self.api_base + "cgi-bin/stable_token",
+            json={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self.secret,
+                "force_refresh": False,
+            },
+            timeout=self.timeout,
+        )
+        try:
+            res.raise_for_status()
+            result = res.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise WeChatClientException(None, f"stable_token: {type(exc).__name__}", client=self) from None
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
+        expires_in = int(result.get("expires_in", 7200))
+        ttl = max(expires_in - EXPIRY_MARGIN_SECONDS, 30)
+        self.session.set(self.access_token_key, result["access_token"], ttl)
+        return {"expires_in": expires_in}
+
+    def code_to_session(self, js_code: str) -> dict:
+        """auth.code2Session without an access token (wechatpy's version fetches one first).
+
+        Params go as a list of pairs, which wechatpy leaves alone instead of adding the token.
+        """
+        return self.get(
+            self.api_base + "sns/jscode2session",
+            params=[
+                ("appid", self.appid),
+                ("secret", self.secret),
+                ("js_code", js_code),
+                ("grant_type", "authorization_code"),
+            ],
+        )

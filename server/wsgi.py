@@ -1,0 +1,4 @@
+"""gunicorn server.wsgi:app"""
+from . import create_app
+
+app = create_app()

@@ -1,0 +1,102 @@
+"""Fixtures shared by every test.
+
+The database is SQLite (a file, so several connections and processes see it) unless
+TEST_DATABASE_URL names another (MariaDB/MySQL through PyMySQL). The schema is built
+by the migrations, once per run; each test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from server import create_app
+from server.config import TestConfig
+from server.extensions import db
+from tests.fakes.wechat import FakeWeChat
+
+MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
+
+
+@pytest.fixture(scope="session")
+def fake_wechat():
+    fake = FakeWeChat().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, fake_wechat, tmp_path_factory):
+    from flask_migrate import downgrade, upgrade
+
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = database_url
+    config.WECHAT_APP_ID = fake_wechat.appid
+    config.WECHAT_APP_SECRET = fake_wechat.secret
+    config.WECHAT_API_BASE = fake_wechat.base_url
+    config.WECHAT_TIMEOUT = 2
+    config.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    app = create_app(config)
+    with app.app_context():
+        if MYSQL:
+            downgrade(revision="base")  # a previous run may have left tables behind
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "mysql":
+            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if engine.dialect.name == "mysql":
+            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@pytest.fixture
+def ctx(app, fake_wechat):
+    """An app context over empty tables and a fake WeChat with no faults."""
+    fake_wechat.reset_faults()
+    with app.app_context():
+        _empty_tables()
+        app.extensions.pop("gongzhi.locator", None)
+        yield app
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(ctx):
+    return ctx.test_client()
+
+
+@pytest.fixture
+def demo(ctx):
+    from server.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    return ctx
+
+
+@pytest.fixture
+def login(client):
+    """login("grid") -> headers for that dev user (a demo staff name or any new name)."""
+
+    def _login(name: str) -> dict:
+        res = client.post("/api/v1/auth/login", json={"code": f"dev:{name}"})
+        assert res.status_code == 200, res.json
+        return {"Authorization": f"Bearer {res.json['token']}"}
+
+    return _login
