@@ -54,14 +54,16 @@ def app(database_url, fake_wechat, tmp_path_factory):
 
 
 def _empty_tables():
+    """Delete every row, foreign-key checks off (units refer to units, RESTRICT)."""
     engine = db.engine
-    with engine.begin() as conn:
-        if engine.dialect.name == "mysql":
-            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
+    off, on = {"mysql": ("SET FOREIGN_KEY_CHECKS=0", "SET FOREIGN_KEY_CHECKS=1"),
+               "sqlite": ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON")}[engine.dialect.name]
+    with engine.connect() as conn:
+        conn.exec_driver_sql(off)
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
-        if engine.dialect.name == "mysql":
-            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+        conn.commit()
+        conn.exec_driver_sql(on)
 
 
 @pytest.fixture

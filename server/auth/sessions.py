@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, request
 
 from ..errors import Unauthorized
 from ..extensions import db
@@ -35,7 +35,9 @@ def _bearer() -> str | None:
 
 
 def _load() -> tuple[User | None, AuthToken | None]:
-    if "auth" not in g:
+    """The request's user and token, looked up once per request."""
+    cached = getattr(request, "_gongzhi_auth", None)
+    if cached is None:
         token = _bearer()
         found = (None, None)
         if token and len(token) <= 256:
@@ -47,8 +49,8 @@ def _load() -> tuple[User | None, AuthToken | None]:
             ).first()
             if row is not None:
                 found = (row.User, row.AuthToken)
-        g.auth = found
-    return g.auth
+        request._gongzhi_auth = cached = found
+    return cached
 
 
 def current_user() -> User | None:

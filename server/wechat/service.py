@@ -95,7 +95,7 @@ class WeChat:
         return WxSession(result["openid"], result["session_key"], result.get("unionid"))
 
     def phone_number(self, code: str) -> str:
-        result = self._call(self.client.wxa.post, "wxa/business/getuserphonenumber", data={"code": code})
+        result = self.post("wxa/business/getuserphonenumber", {"code": code})
         info = result.get("phone_info") or {}
         phone = info.get("purePhoneNumber") or info.get("phoneNumber")
         if not phone:
@@ -119,6 +119,8 @@ def get_wechat() -> WeChat:
         if not is_configured():
             raise ServiceUnavailable("微信登录未配置", key="wechat_not_configured")
         cfg = current_app.config
+        # urllib3 logs request URLs at DEBUG, and code2Session carries the app secret in its query.
+        logging.getLogger("urllib3").setLevel(logging.INFO)
         if cfg.get("REDIS_URL"):
             import redis
             from wechatpy.session.redisstorage import RedisStorage

@@ -97,6 +97,7 @@ function ticketView(t, now) {
     status: t.status,
     statusLabel: labels.statusLabel(t.status),
     categoryName: category.name || '其他问题',
+    icon: category.icon || '',
     glyph: icon.glyph,
     color: icon.color,
     description: t.description || '',

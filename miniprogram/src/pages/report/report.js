@@ -4,20 +4,18 @@ const format = require('../../utils/format')
 const labels = require('../../utils/labels')
 const subscribe = require('../../utils/subscribe')
 const privacyBehavior = require('../../behaviors/privacy')
+const photosBehavior = require('../../behaviors/photos')
 
-const MAX_PHOTOS = 9
 const MAX_DESCRIPTION = 2000
 const SUBSCRIBE_TEMPLATES = ['ticket_accepted', 'ticket_answered', 'rate_reminder']
 
 Component({
-  behaviors: [privacyBehavior],
+  behaviors: [privacyBehavior, photosBehavior],
 
   data: {
-    maxPhotos: MAX_PHOTOS,
     maxDescription: MAX_DESCRIPTION,
     categories: [],
     categoryCode: '',
-    photos: [],
     location: null,
     locating: false,
     locationError: '',
@@ -33,7 +31,6 @@ Component({
 
   lifetimes: {
     created() {
-      this._uploads = {}
       this._supportKeys = {}
       this._submitKey = ''
       this._submitFingerprint = ''
@@ -183,76 +180,6 @@ Component({
       wx.navigateTo({ url: `/pages/ticket/ticket?id=${e.currentTarget.dataset.id}` })
     },
 
-    // —— 照片 ——
-    onAddPhoto() {
-      const left = MAX_PHOTOS - this.data.photos.length
-      if (left <= 0) {
-        wx.showToast({ title: `最多${MAX_PHOTOS}张照片`, icon: 'none' })
-        return
-      }
-      this.ensurePrivacy().then((ok) => {
-        if (!ok) return
-        wx.chooseMedia({
-          count: left,
-          mediaType: ['image'],
-          sourceType: ['camera', 'album'],
-          sizeType: ['compressed'],
-          success: (res) => {
-            const added = (res.tempFiles || []).slice(0, left).map((f) => ({
-              path: f.tempFilePath,
-              id: '',
-              state: 'uploading',
-              key: api.newKey(),
-            }))
-            this.setData({ photos: this.data.photos.concat(added), error: '' })
-            added.forEach((p) => this.uploadPhoto(p.path).catch(() => {}))
-          },
-        })
-      })
-    },
-
-    onRemovePhoto(e) {
-      const path = e.currentTarget.dataset.path
-      this.setData({ photos: this.data.photos.filter((p) => p.path !== path) })
-    },
-
-    onPreviewPhoto(e) {
-      wx.previewImage({
-        current: e.currentTarget.dataset.path,
-        urls: this.data.photos.map((p) => p.path),
-      })
-    },
-
-    updatePhoto(path, patch) {
-      const photos = this.data.photos.map((p) => (p.path === path ? Object.assign({}, p, patch) : p))
-      this.setData({ photos })
-    },
-
-    // 每张照片有自己的幂等键，重传时沿用
-    uploadPhoto(path) {
-      const photo = this.data.photos.find((p) => p.path === path)
-      if (!photo) return Promise.resolve('')
-      if (photo.id) return Promise.resolve(photo.id)
-      if (this._uploads[path]) return this._uploads[path]
-      this.updatePhoto(path, { state: 'uploading' })
-      const task = api
-        .upload(path, { key: photo.key })
-        .then((res) => {
-          this.updatePhoto(path, { id: res.id, state: 'done' })
-          return res.id
-        })
-        .catch((err) => {
-          this.updatePhoto(path, { state: 'failed' })
-          throw err
-        })
-      this._uploads[path] = task
-      const clear = () => {
-        delete this._uploads[path]
-      }
-      task.then(clear, clear)
-      return task
-    },
-
     // —— 说明 ——
     onDescriptionInput(e) {
       const description = e.detail.value || ''
@@ -287,8 +214,7 @@ Component({
         return Promise.resolve()
       }
       this.setData({ submitting: true, error: '' })
-      const paths = this.data.photos.map((p) => p.path)
-      return Promise.all(paths.map((p) => this.uploadPhoto(p)))
+      return this.uploadAllPhotos()
         .then((mediaIds) => {
           const d = this.data
           const body = {

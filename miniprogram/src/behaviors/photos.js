@@ -1,0 +1,92 @@
+// 页面共用：选照片（最多 9 张）、选好就上传、提交前确保都已传上去。
+// 需要与 privacy behavior 一起使用（用到 this.ensurePrivacy）。
+const api = require('../utils/api')
+
+const MAX_PHOTOS = 9
+
+module.exports = Behavior({
+  data: {
+    photos: [],
+    maxPhotos: MAX_PHOTOS,
+  },
+  lifetimes: {
+    created() {
+      this._uploads = {}
+    },
+  },
+  methods: {
+    onAddPhoto() {
+      const left = MAX_PHOTOS - this.data.photos.length
+      if (left <= 0) {
+        wx.showToast({ title: `最多${MAX_PHOTOS}张照片`, icon: 'none' })
+        return Promise.resolve()
+      }
+      return this.ensurePrivacy().then((ok) => {
+        if (!ok) return
+        wx.chooseMedia({
+          count: left,
+          mediaType: ['image'],
+          sourceType: ['camera', 'album'],
+          sizeType: ['compressed'],
+          success: (res) => {
+            const added = (res.tempFiles || []).slice(0, left).map((f) => ({
+              path: f.tempFilePath,
+              id: '',
+              state: 'uploading',
+              key: api.newKey(),
+            }))
+            this.setData({ photos: this.data.photos.concat(added), error: '' })
+            added.forEach((p) => this.uploadPhoto(p.path).catch(() => {}))
+          },
+        })
+      })
+    },
+
+    onRemovePhoto(e) {
+      const path = e.currentTarget.dataset.path
+      this.setData({ photos: this.data.photos.filter((p) => p.path !== path) })
+    },
+
+    onPreviewPhoto(e) {
+      wx.previewImage({
+        current: e.currentTarget.dataset.path,
+        urls: this.data.photos.map((p) => p.path),
+      })
+    },
+
+    updatePhoto(path, patch) {
+      const photos = this.data.photos.map((p) => (p.path === path ? Object.assign({}, p, patch) : p))
+      this.setData({ photos })
+    },
+
+    // 每张照片有自己的幂等键，重传时沿用
+    uploadPhoto(path) {
+      const photo = this.data.photos.find((p) => p.path === path)
+      if (!photo) return Promise.resolve('')
+      if (photo.id) return Promise.resolve(photo.id)
+      if (this._uploads[path]) return this._uploads[path]
+      this.updatePhoto(path, { state: 'uploading' })
+      const task = api
+        .upload(path, { key: photo.key })
+        .then((res) => {
+          this.updatePhoto(path, { id: res.id, state: 'done' })
+          return res.id
+        })
+        .catch((err) => {
+          this.updatePhoto(path, { state: 'failed' })
+          throw err
+        })
+      this._uploads[path] = task
+      const clear = () => {
+        delete this._uploads[path]
+      }
+      task.then(clear, clear)
+      return task
+    },
+
+    // 返回全部照片的 id（按顺序）；有一张传不上去就整体失败
+    uploadAllPhotos() {
+      return Promise.all(this.data.photos.map((p) => this.uploadPhoto(p.path)))
+    },
+  },
+})

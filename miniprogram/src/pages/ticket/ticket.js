@@ -1,0 +1,260 @@
+// 一条反映的全部经过：现在到哪一步、谁在办、每一步的时间线、照片、评价。
+const api = require('../../utils/api')
+const format = require('../../utils/format')
+const labels = require('../../utils/labels')
+
+// 工作人员可做的操作（按钮的说法）；transfer 需要选单位，留给管理后台
+const STAFF_ACTIONS = [
+  { action: 'accept', label: '受理', style: 'btn-primary' },
+  { action: 'assign', label: '派单', style: 'btn-primary' },
+  { action: 'progress', label: '写进展', style: 'btn-plain' },
+  { action: 'resolve', label: '办结答复', style: 'btn-primary' },
+  { action: 'propose', label: '提为议题', style: 'btn-plain' },
+  { action: 'return', label: '退回', style: 'btn-danger' },
+]
+
+const MAX_COMMENT = 500
+const MAX_EVENT_PAGES = 5
+
+function eventView(e) {
+  const actor = e.actor || {}
+  const who = [labels.roleLabel(actor.role), actor.display].filter(Boolean).join(' ')
+  return {
+    id: e.id,
+    title: labels.actionLabel(e.action),
+    statusLabel: e.to_status && e.to_status !== e.from_status ? labels.statusLabel(e.to_status) : '',
+    who,
+    note: e.note || '',
+    time: format.dateTime(e.at),
+    at: e.at,
+    media: (e.media || []).map((m) => ({ url: m.url, thumb: m.thumbnail_url || m.url })),
+  }
+}
+
+function byTime(a, b) {
+  const ta = Date.parse(a.at) || 0
+  const tb = Date.parse(b.at) || 0
+  return ta - tb
+}
+
+Component({
+  data: {
+    loading: true,
+    loadError: '',
+    ticket: null,
+    photos: [],
+    events: [],
+    staffActions: [],
+    canWithdraw: false,
+    canSupport: false,
+    canRate: false,
+    ratings: labels.RATINGS,
+    rating: '',
+    comment: '',
+    maxComment: MAX_COMMENT,
+    rated: null,
+    busy: false,
+    error: '',
+  },
+
+  lifetimes: {
+    created() {
+      this._keys = {}
+    },
+  },
+
+  methods: {
+    onLoad(query) {
+      this._id = query && query.id
+      return this.load()
+    },
+
+    onShow() {
+      // 从办理页回来时刷新
+      if (this._loaded) this.load()
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh())
+    },
+
+    load() {
+      const id = this._id
+      if (!id) {
+        this.setData({ loading: false, loadError: '没有找到这条反映' })
+        return Promise.resolve()
+      }
+      return Promise.all([api.get(`/tickets/${id}`), this.loadEvents(id)])
+        .then(([ticket, events]) => {
+          this._loaded = true
+          this.applyTicket(ticket)
+          this.setData({ events, loading: false, loadError: '' })
+        })
+        .catch((err) => {
+          this.setData({ loading: false, loadError: api.messageFor(err) })
+        })
+    },
+
+    // 时间线按发生先后排列（服务器分页给，多取几页）
+    loadEvents(id) {
+      const all = []
+      const page = (cursor, n) =>
+        api.get(`/tickets/${id}/events`, { cursor }).then((res) => {
+          ;(res.items || []).forEach((e) => all.push(e))
+          if (res.next_cursor && n + 1 < MAX_EVENT_PAGES) return page(res.next_cursor, n + 1)
+          return null
+        })
+      return page('', 0).then(() => all.slice().sort(byTime).map(eventView))
+    },
+
+    applyTicket(t) {
+      this._ticket = t
+      const allowed = t.allowed_actions || []
+      const view = Object.assign(format.ticketView(t), {
+        resolveByText: format.dateTime(t.resolve_by),
+        respondByText: format.dateTime(t.respond_by),
+      })
+      const rated = t.rating
+        ? {
+            label: labels.ratingLabel(t.rating.rating),
+            comment: t.rating.comment || '',
+            time: format.dateTime(t.rating.at),
+          }
+        : null
+      this.setData({
+        ticket: view,
+        photos: (t.media || []).map((m) => ({ url: m.url, thumb: m.thumbnail_url || m.url })),
+        staffActions: STAFF_ACTIONS.filter((a) => allowed.indexOf(a.action) >= 0),
+        canWithdraw: allowed.indexOf('withdraw') >= 0,
+        canSupport: allowed.indexOf('support') >= 0,
+        canRate: allowed.indexOf('rate') >= 0 && !t.rating,
+        rated,
+      })
+      wx.setNavigationBarTitle({ title: `${view.categoryName} · ${view.statusLabel}` })
+    },
+
+    onPreview(e) {
+      const urls = e.currentTarget.dataset.urls || this.data.photos.map((p) => p.url)
+      wx.previewImage({ current: e.currentTarget.dataset.url, urls })
+    },
+
+    // 一次操作意图一个幂等键；成功后清掉
+    keyFor(intent) {
+      if (!this._keys[intent]) this._keys[intent] = api.newKey()
+      return this._keys[intent]
+    },
+
+    // 有人先改过（409 conflict）：刷新并告诉用户
+    handleError(err) {
+      api.showError(err)
+      if (err && err.status === 409) this.load()
+    },
+
+    act(action, body) {
+      if (this.data.busy) return Promise.resolve(null)
+      const t = this._ticket
+      this.setData({ busy: true, error: '' })
+      const intent = action
+      return api
+        .post(`/tickets/${t.id}/${action}`, Object.assign({ version: t.version }, body || {}), {
+          key: this.keyFor(intent),
+        })
+        .then((ticket) => {
+          delete this._keys[intent]
+          this.setData({ busy: false })
+          return ticket
+        })
+        .catch((err) => {
+          this.setData({ busy: false })
+          this.handleError(err)
+          return null
+        })
+    },
+
+    onStaffAction(e) {
+      const action = e.currentTarget.dataset.action
+      const t = this._ticket
+      if (action === 'accept') {
+        wx.showModal({
+          title: '受理',
+          content: '确认受理这件事吗？受理后反映人会收到通知。',
+          confirmText: '受理',
+          cancelText: '再想想',
+          success: (res) => {
+            if (!res.confirm) return
+            this.act('accept', { note: '' }).then((ticket) => {
+              if (!ticket) return
+              wx.showToast({ title: '已受理', icon: 'success' })
+              this.load()
+            })
+          },
+        })
+        return
+      }
+      wx.navigateTo({ url: `/pages/handle/handle?id=${t.id}&action=${action}` })
+    },
+
+    onWithdraw() {
+      wx.showModal({
+        title: '撤回',
+        content: '确认撤回这条反映吗？',
+        confirmText: '撤回',
+        cancelText: '不撤回',
+        success: (res) => {
+          if (!res.confirm) return
+          this.act('withdraw', {}).then((ticket) => {
+            if (!ticket) return
+            wx.showToast({ title: '已撤回', icon: 'success' })
+            this.load()
+          })
+        },
+      })
+    },
+
+    onSupport() {
+      const t = this._ticket
+      return api
+        .post(`/tickets/${t.id}/support`, {}, { key: this.keyFor('support') })
+        .then((res) => {
+          this.setData({ 'ticket.supporters': res.supporters, canSupport: false })
+          wx.showToast({ title: '已记下，谢谢您', icon: 'success' })
+        })
+        .catch((err) => api.showError(err))
+    },
+
+    // —— 评价 ——
+    onPickRating(e) {
+      this.setData({ rating: e.currentTarget.dataset.value, error: '' })
+    },
+
+    onCommentInput(e) {
+      this.setData({ comment: e.detail.value || '' })
+    },
+
+    onSubmitRating() {
+      const rating = this.data.rating
+      const comment = this.data.comment.trim()
+      let problem = ''
+      if (!rating) problem = '请先选满意、基本满意或不满意'
+      else if (rating === 'dissatisfied' && !comment) problem = '请说说哪里不满意，我们好改进'
+      else if (comment.length > MAX_COMMENT) problem = `评价不能超过${MAX_COMMENT}个字`
+      if (problem) {
+        this.setData({ error: problem })
+        wx.showToast({ title: problem, icon: 'none', duration: 3000 })
+        return Promise.resolve()
+      }
+      return this.act('rate', { rating, comment }).then((ticket) => {
+        if (!ticket) return
+        wx.showToast({ title: '谢谢您的评价', icon: 'success' })
+        this.setData({ rating: '', comment: '' })
+        this.applyTicket(ticket)
+        return this.loadEvents(ticket.id).then((events) => this.setData({ events }))
+      })
+    },
+
+    onOpenUnit() {
+      const t = this._ticket
+      if (t && t.unit) wx.navigateTo({ url: `/pages/stats/stats?unit=${t.unit.id}` })
+    },
+  },
+})
