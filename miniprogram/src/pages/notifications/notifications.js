@@ -1,0 +1,79 @@
+// 消息：受理了、办结了、该评价了……点开看那条反映。
+const api = require('../../utils/api')
+const format = require('../../utils/format')
+
+function view(n) {
+  return {
+    id: n.id,
+    title: n.title || '',
+    body: n.body || '',
+    ticketId: n.ticket_id || '',
+    read: !!n.read,
+    time: format.dateTime(n.created_at),
+  }
+}
+
+Component({
+  data: {
+    items: [],
+    unread: 0,
+    nextCursor: null,
+    loading: false,
+    error: '',
+  },
+
+  lifetimes: {
+    created() {
+      this._raw = []
+    },
+  },
+
+  methods: {
+    onLoad() {
+      return this.load()
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh())
+    },
+
+    onReachBottom() {
+      if (this.data.nextCursor && !this.data.loading) this.load(this.data.nextCursor)
+    },
+
+    load(cursor) {
+      this.setData({ loading: true, error: '' })
+      return api
+        .get('/notifications', { cursor })
+        .then((res) => {
+          const items = (res && res.items) || []
+          this._raw = cursor ? this._raw.concat(items) : items
+          this.setData({
+            items: this._raw.map(view),
+            unread: (res && res.unread) || 0,
+            nextCursor: (res && res.next_cursor) || null,
+            loading: false,
+          })
+        })
+        .catch((err) => this.setData({ loading: false, error: api.messageFor(err) }))
+    },
+
+    onOpen(e) {
+      const id = e.currentTarget.dataset.id
+      const item = this.data.items.find((n) => n.id === id)
+      if (!item) return Promise.resolve()
+      let marking = Promise.resolve()
+      if (!item.read) {
+        const items = this.data.items.map((n) => (n.id === id ? Object.assign({}, n, { read: true }) : n))
+        this.setData({ items, unread: Math.max(0, this.data.unread - 1) })
+        marking = api.post(`/notifications/${id}/read`, {}).catch(() => {})
+      }
+      if (item.ticketId) wx.navigateTo({ url: `/pages/ticket/ticket?id=${item.ticketId}` })
+      return marking
+    },
+
+    onLoadMore() {
+      this.onReachBottom()
+    },
+  },
+})

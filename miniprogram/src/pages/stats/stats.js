@@ -1,0 +1,122 @@
+// 各单位每月的成绩单（响应率、解决率、满意率）和定期通报。
+const api = require('../../utils/api')
+const session = require('../../utils/session')
+const format = require('../../utils/format')
+
+function monthOf(d) {
+  return `${d.getFullYear()}-${d.getMonth() + 1 < 10 ? '0' : ''}${d.getMonth() + 1}`
+}
+
+function periodLabel(period) {
+  const m = /^(\d{4})-(\d{2})$/.exec(period || '')
+  return m ? `${m[1]}年${Number(m[2])}月` : period || ''
+}
+
+Component({
+  data: {
+    units: [],
+    unitIndex: -1,
+    unitName: '',
+    period: '',
+    periodText: '',
+    thisMonth: '',
+    stats: null,
+    loading: false,
+    error: '',
+    bulletins: [],
+  },
+
+  methods: {
+    onLoad(query) {
+      const now = new Date()
+      const period = (query && query.period) || monthOf(now)
+      this.setData({ period, periodText: periodLabel(period), thisMonth: monthOf(now) })
+      this._unitId = (query && query.unit) || ''
+      return Promise.all([this.loadUnits(), this.loadBulletins()]).then(() => this.loadStats())
+    },
+
+    // 可选的单位：自己岗位所在单位在前，再加上全部单位
+    loadUnits() {
+      const own = session.posts().map((p) => p.unit).filter(Boolean)
+      return api
+        .get('/units')
+        .then((res) => (res && res.items) || [])
+        .catch(() => [])
+        .then((all) => {
+          const seen = {}
+          const units = []
+          own.concat(all).forEach((u) => {
+            if (!u || seen[u.id]) return
+            seen[u.id] = true
+            units.push({ id: u.id, name: u.name })
+          })
+          let unitIndex = units.findIndex((u) => String(u.id) === String(this._unitId))
+          if (unitIndex < 0 && this._unitId) {
+            units.unshift({ id: this._unitId, name: '' })
+            unitIndex = 0
+          }
+          if (unitIndex < 0 && units.length) unitIndex = 0
+          this.setData({ units, unitIndex, unitName: unitIndex >= 0 ? units[unitIndex].name : '' })
+        })
+    },
+
+    loadStats() {
+      const unit = this.data.units[this.data.unitIndex]
+      if (!unit) {
+        this.setData({ stats: null, error: '请先选一个单位' })
+        return Promise.resolve()
+      }
+      this.setData({ loading: true, error: '' })
+      return api
+        .get(`/stats/units/${unit.id}`, { period: this.data.period })
+        .then((s) => {
+          const name = (s.unit && s.unit.name) || unit.name
+          this.setData({
+            loading: false,
+            unitName: name,
+            stats: {
+              received: s.received || 0,
+              responseRate: format.percent(s.response_rate),
+              resolutionRate: format.percent(s.resolution_rate),
+              satisfactionRate: format.percent(s.satisfaction_rate),
+              unrated: s.unrated || 0,
+              overdue: s.overdue || 0,
+              ranked: !!s.ranked,
+            },
+          })
+        })
+        .catch((err) => this.setData({ loading: false, stats: null, error: api.messageFor(err) }))
+    },
+
+    loadBulletins() {
+      return api
+        .get('/bulletins')
+        .then((res) => {
+          const bulletins = ((res && res.items) || []).map((b) => ({
+            id: b.id,
+            title: b.title,
+            period: b.period,
+            time: format.date(b.published_at),
+          }))
+          this.setData({ bulletins })
+        })
+        .catch(() => this.setData({ bulletins: [] }))
+    },
+
+    onPickUnit(e) {
+      const unitIndex = Number(e.detail.value)
+      this.setData({ unitIndex, unitName: this.data.units[unitIndex].name })
+      this.loadStats()
+    },
+
+    onPickPeriod(e) {
+      const period = e.detail.value
+      this.setData({ period, periodText: periodLabel(period) })
+      this.loadStats()
+    },
+
+    onOpenBulletin(e) {
+      wx.navigateTo({ url: `/pages/bulletin/bulletin?id=${e.currentTarget.dataset.id}` })
+    },
+  },
+})

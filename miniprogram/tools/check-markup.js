@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// 构建检查：用官方编译器 wcc / wcsc（npm 包 miniprogram-compiler 自带）编译全部 WXML 和 WXSS，
+// 再做几项静态检查：JSON 能解析、页面四件套齐全、标签都是已知组件、事件处理函数都存在。
+// 有任何问题就列出来并以非零状态退出。
+const fs = require('fs')
+const path = require('path')
+const { spawnSync } = require('child_process')
+
+// 小程序内置组件与 WXML 语法标签
+const BUILTIN_TAGS = new Set([
+  'block', 'template', 'import', 'include', 'slot', 'wxs',
+  'view', 'scroll-view', 'swiper', 'swiper-item', 'movable-area', 'movable-view', 'cover-view', 'cover-image',
+  'match-media', 'page-container', 'root-portal', 'share-element', 'grid-view', 'list-view', 'sticky-header',
+  'sticky-section', 'icon', 'text', 'rich-text', 'progress', 'button', 'checkbox', 'checkbox-group', 'editor',
+  'form', 'input', 'label', 'picker', 'picker-view', 'picker-view-column', 'radio', 'radio-group', 'slider',
+  'switch', 'textarea', 'keyboard-accessory', 'navigator', 'functional-page-navigator', 'audio', 'camera',
+  'image', 'video', 'live-player', 'live-pusher', 'voip-room', 'channel-live', 'channel-video', 'map', 'canvas',
+  'web-view', 'ad', 'ad-custom', 'official-account', 'open-data', 'navigation-bar', 'page-meta',
+])
+
+function compilerDir() {
+  return path.dirname(require.resolve('miniprogram-compiler/package.json'))
+}
+
+function binary(name) {
+  const platform = { linux: 'linux', darwin: 'mac', win32: 'windows' }[process.platform]
+  if (!platform) throw new Error(`没有适用于 ${process.platform} 的 ${name}`)
+  if (platform === 'linux' && process.arch !== 'x64') throw new Error(`${name} 只有 x86_64 版本`)
+  const file = path.join(compilerDir(), 'bin', platform, platform === 'windows' ? `${name}.exe` : name)
+  try {
+    fs.chmodSync(file, 0o755)
+  } catch (e) {
+    // 只读安装时忽略
+  }
+  return file
+}
+
+function walk(root, ext, out = [], dir = root) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) walk(root, ext, out, full)
+    else if (entry.name.endsWith(ext)) out.push(path.relative(root, full).split(path.sep).join('/'))
+  }
+  return out.sort()
+}
+
+function readJson(file, problems) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (e) {
+    problems.push(`${file}: JSON 无法解析：${e.message}`)
+    return null
+  }
+}
+
+function run(bin, args, cwd) {
+  const res = spawnSync(bin, args, { cwd, maxBuffer: 64 * 1024 * 1024 })
+  if (res.error) throw res.error
+  return { status: res.status, stdout: res.stdout.toString(), stderr: res.stderr.toString() }
+}
+
+// 用 wcc 编译全部 WXML（整个项目一起编译，import / include 才能找到）
+function compileWxml(root, files) {
+  if (!files.length) return { problems: [], code: '' }
+  const componentArgs = []
+  let count = 0
+  files.forEach((f) => {
+    const json = path.join(root, f.replace(/\.wxml$/, '.json'))
+    if (!fs.existsSync(json)) return
+    let using = {}
+    try {
+      using = JSON.parse(fs.readFileSync(json, 'utf8')).usingComponents || {}
+    } catch (e) {
+      return
+    }
+    const names = Object.keys(using)
+    if (!names.length) return
+    count += 1
+    componentArgs.push(f, String(names.length), ...names)
+  })
+  const args = ['-d', '-cc', [count].concat(componentArgs).join(' '), ...files, '-gn', '$gwx']
+  const res = run(binary('wcc'), args, root)
+  if (res.status !== 0) {
+    return { problems: [`WXML 编译失败：\n${(res.stderr || res.stdout).trim()}`], code: '' }
+  }
+  return { problems: [], code: res.stdout }
+}
+
+// 用 wcsc 编译全部 WXSS
+function compileWxss(root, files) {
+  if (!files.length) return []
+  const comp = files.filter((f) => fs.existsSync(path.join(root, f.replace(/\.wxss$/, '.json'))))
+  const rest = files.filter((f) => comp.indexOf(f) < 0)
+  const res = run(binary('wcsc'), ['-db', '-pc', String(comp.length), ...comp, ...rest], root)
+  if (res.status !== 0) return [`WXSS 编译失败：\n${(res.stderr || res.stdout).trim()}`]
+  return []
+}
+
+function stripWxml(src) {
+  return src
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<wxs[^>]*>[\s\S]*?<\/wxs>/g, '<wxs></wxs>')
+    .replace(/\{\{[\s\S]*?\}\}/g, '""')
+}
+
+function tagsOf(src) {
+  const tags = new Set()
+  const re = /<\s*([a-zA-Z][\w-]*)/g
+  let m
+  while ((m = re.exec(stripWxml(src)))) tags.add(m[1])
+  return tags
+}
+
+function handlersOf(src) {
+  const names = new Set()
+  const re = /\s(?:bind|catch|capture-bind|capture-catch|mut-bind)(?::)?[a-z]+\s*=\s*"([^"{}]+)"/g
+  let m
+  while ((m = re.exec(stripWxml(src)))) names.add(m[1].trim())
+  return names
+}
+
+function importsOf(src, fromFile, root) {
+  const out = []
+  const re = /<\s*(?:import|include)\s+src\s*=\s*"([^"]+)"/g
+  let m
+  while ((m = re.exec(src))) {
+    const target = m[1].startsWith('/')
+      ? path.join(root, m[1])
+      : path.join(path.dirname(path.join(root, fromFile)), m[1])
+    out.push(target.endsWith('.wxml') ? target : target + '.wxml')
+  }
+  return out
+}
+
+// 组件 JS 与它 require 的 behaviors 里定义的方法名（粗略：形如 name( 或 name: function）
+function definedMethods(jsFile, seen = new Set()) {
+  const names = new Set()
+  if (seen.has(jsFile) || !fs.existsSync(jsFile)) return names
+  seen.add(jsFile)
+  const src = fs.readFileSync(jsFile, 'utf8')
+  const re = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*(?:\(|:\s*(?:async\s*)?function)/gm
+  let m
+  while ((m = re.exec(src))) names.add(m[1])
+  const req = /require\(\s*['"](\.[^'"]+)['"]\s*\)/g
+  while ((m = req.exec(src))) {
+    const dep = path.join(path.dirname(jsFile), m[1]) + (m[1].endsWith('.js') ? '' : '.js')
+    if (dep.indexOf(`${path.sep}behaviors${path.sep}`) >= 0) definedMethods(dep, seen).forEach((n) => names.add(n))
+  }
+  return names
+}
+
+function resolveComponent(root, fromFile, target) {
+  return target.startsWith('/')
+    ? path.join(root, target)
+    : path.join(path.dirname(path.join(root, fromFile)), target)
+}
+
+// 静态检查：页面与组件的文件齐全、标签已知、处理函数存在
+function checkStructure(root) {
+  const problems = []
+  const appJsonFile = path.join(root, 'app.json')
+  const appJson = fs.existsSync(appJsonFile) ? readJson(appJsonFile, problems) : null
+  const globalUsing = (appJson && appJson.usingComponents) || {}
+
+  walk(root, '.json').forEach((f) => readJson(path.join(root, f), problems))
+
+  if (appJson) {
+    ;(appJson.pages || []).forEach((p) => {
+      ;['.js', '.json', '.wxml', '.wxss'].forEach((ext) => {
+        if (!fs.existsSync(path.join(root, p + ext))) problems.push(`app.json 里的页面 ${p} 缺少 ${p}${ext}`)
+      })
+    })
+  }
+
+  walk(root, '.wxml').forEach((f) => {
+    const base = f.replace(/\.wxml$/, '')
+    const jsonFile = path.join(root, base + '.json')
+    const jsFile = path.join(root, base + '.js')
+    if (!fs.existsSync(jsonFile)) return // 模板片段：由引用它的页面检查
+    let json = {}
+    try {
+      json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'))
+    } catch (e) {
+      return
+    }
+    const using = Object.assign({}, globalUsing, json.usingComponents || {})
+    Object.keys(json.usingComponents || {}).forEach((name) => {
+      const comp = resolveComponent(root, f, json.usingComponents[name])
+      ;['.js', '.json', '.wxml'].forEach((ext) => {
+        if (!fs.existsSync(comp + ext)) problems.push(`${f}: 组件 <${name}> 找不到 ${path.relative(root, comp)}${ext}`)
+      })
+    })
+
+    const sources = [path.join(root, f)]
+    for (let i = 0; i < sources.length; i++) {
+      if (!fs.existsSync(sources[i])) {
+        problems.push(`${f}: 引用的 ${path.relative(root, sources[i])} 不存在`)
+        continue
+      }
+      importsOf(fs.readFileSync(sources[i], 'utf8'), path.relative(root, sources[i]), root).forEach((t) => {
+        if (sources.indexOf(t) < 0) sources.push(t)
+      })
+    }
+    const methods = definedMethods(jsFile)
+    sources.filter((s) => fs.existsSync(s)).forEach((s) => {
+      const src = fs.readFileSync(s, 'utf8')
+      const rel = path.relative(root, s)
+      tagsOf(src).forEach((tag) => {
+        if (!BUILTIN_TAGS.has(tag) && !using[tag]) problems.push(`${rel}: 未知标签 <${tag}>（不是内置组件，也没有在 usingComponents 里声明）`)
+      })
+      handlersOf(src).forEach((h) => {
+        if (!methods.has(h)) problems.push(`${rel}: 事件处理函数 ${h} 在 ${base}.js 里没有定义`)
+      })
+    })
+  })
+  return problems
+}
+
+// 检查一个小程序目录，返回问题列表（空表示通过）
+function check(root) {
+  const wxml = compileWxml(root, walk(root, '.wxml'))
+  const problems = [].concat(wxml.problems, compileWxss(root, walk(root, '.wxss')), checkStructure(root))
+  return problems
+}
+
+module.exports = { check, compileWxml, compileWxss, checkStructure, walk }
+
+if (require.main === module) {
+  const root = path.resolve(process.argv[2] || path.join(__dirname, '..', 'src'))
+  const problems = check(root)
+  if (problems.length) {
+    console.error(`WXML/WXSS 检查发现 ${problems.length} 个问题：`)
+    problems.forEach((p) => console.error(' - ' + p))
+    process.exit(1)
+  }
+  console.log(`WXML/WXSS 检查通过：${walk(root, '.wxml').length} 个 WXML，${walk(root, '.wxss').length} 个 WXSS`)
+}
