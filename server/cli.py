@@ -84,3 +84,17 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(tickets_cli)
+
+
+tickets_cli = AppGroup("tickets", help="问题")
+
+
+@tickets_cli.command("sweep")
+def sweep_command():
+    """Escalate overdue tickets (督办) and close those left unrated past the rating window."""
+    from .tickets.operations import sweep
+
+    counts = sweep()
+    db.session.commit()
+    click.echo(json.dumps(counts, ensure_ascii=False))

@@ -3,3 +3,5 @@ from .auth.models import AuthToken, Role, StaffPost, User  # noqa: F401
 from .categories.models import Category  # noqa: F401
 from .units.models import Unit, UnitResponsible  # noqa: F401
 from .wechat.models import SharedValue  # noqa: F401
+from .media.models import Media  # noqa: F401
+from .tickets.models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401

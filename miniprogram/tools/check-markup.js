@@ -5,6 +5,7 @@
 const fs = require('fs')
 const path = require('path')
 const { spawnSync } = require('child_process')
+const vm = require('vm')
 
 // 小程序内置组件与 WXML 语法标签
 const BUILTIN_TAGS = new Set([
@@ -217,14 +218,55 @@ function checkStructure(root) {
   return problems
 }
 
-// 检查一个小程序目录，返回问题列表（空表示通过）
-function check(root) {
-  const wxml = compileWxml(root, walk(root, '.wxml'))
-  const problems = [].concat(wxml.problems, compileWxss(root, walk(root, '.wxss')), checkStructure(root))
+// 把编译结果在沙箱里跑一遍（空数据渲染每个页面和组件），
+// 捕捉只在运行时才报的错误，如 import 路径不对、模板名不存在
+function renderSmoke(root, code) {
+  const problems = []
+  const report = (...args) => {
+    const text = args.map(String).join(' ')
+    if (/WXMLRT|not found|error/i.test(text)) problems.push(`WXML 运行时错误：${text}`)
+  }
+  const sandbox = {
+    console: { log: report, info: report, warn: report, error: report, debug: report, group() {}, groupEnd() {} },
+    navigator: { userAgent: '' },
+    __wxAppCode__: {},
+    __webview_engine_version__: 0.02,
+  }
+  sandbox.window = sandbox
+  sandbox.global = sandbox
+  vm.createContext(sandbox)
+  let gwx
+  try {
+    vm.runInContext(`${code}\n;this.__gwx = $gwx;`, sandbox, { timeout: 10000 })
+    gwx = sandbox.__gwx
+  } catch (e) {
+    return [`WXML 编译结果无法执行：${e.message}`]
+  }
+  walk(root, '.wxml')
+    .filter((f) => fs.existsSync(path.join(root, f.replace(/\.wxml$/, '.json'))))
+    .forEach((f) => {
+      try {
+        const generate = gwx(f)
+        if (typeof generate !== 'function') {
+          problems.push(`${f}: 编译结果里没有这个文件`)
+          return
+        }
+        generate({}, {}, sandbox.global)
+      } catch (e) {
+        problems.push(`${f}: 渲染出错：${e.message}`)
+      }
+    })
   return problems
 }
 
-module.exports = { check, compileWxml, compileWxss, checkStructure, walk }
+// 检查一个小程序目录，返回问题列表（空表示通过）
+function check(root) {
+  const wxml = compileWxml(root, walk(root, '.wxml'))
+  const smoke = wxml.code ? renderSmoke(root, wxml.code) : []
+  return [].concat(wxml.problems, smoke, compileWxss(root, walk(root, '.wxss')), checkStructure(root))
+}
+
+module.exports = { check, compileWxml, compileWxss, checkStructure, renderSmoke, walk }
 
 if (require.main === module) {
   const root = path.resolve(process.argv[2] || path.join(__dirname, '..', 'src'))

@@ -11,19 +11,47 @@ function toDate(value) {
   return isNaN(d.getTime()) ? null : d
 }
 
+// 时间一律按北京时间显示，与手机所在时区无关
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+
+function beijing(value) {
+  const d = toDate(value)
+  if (!d) return null
+  const b = new Date(d.getTime() + BEIJING_OFFSET_MS)
+  return {
+    year: b.getUTCFullYear(),
+    month: b.getUTCMonth() + 1,
+    day: b.getUTCDate(),
+    hours: b.getUTCHours(),
+    minutes: b.getUTCMinutes(),
+  }
+}
+
 // 10月3日 14:05；不是今年的加上年份
 function dateTime(value, now) {
-  const d = toDate(value)
+  const d = beijing(value)
   if (!d) return ''
-  const ref = now ? toDate(now) : new Date()
-  const head = d.getFullYear() === ref.getFullYear() ? '' : d.getFullYear() + '年'
-  return `${head}${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`
+  const ref = beijing(now || new Date())
+  const head = d.year === ref.year ? '' : d.year + '年'
+  return `${head}${d.month}月${d.day}日 ${pad(d.hours)}:${pad(d.minutes)}`
 }
 
 function date(value) {
-  const d = toDate(value)
+  const d = beijing(value)
   if (!d) return ''
-  return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日`
+  return `${d.year}年${d.month}月${d.day}日`
+}
+
+// 2026-10 形式的月份（北京时间）
+function month(value) {
+  const d = beijing(value || new Date())
+  return `${d.year}-${pad(d.month)}`
+}
+
+// 2026-10-03 形式的日期（北京时间）
+function isoDay(value) {
+  const d = beijing(value || new Date())
+  return `${d.year}-${pad(d.month)}-${pad(d.day)}`
 }
 
 // 一段时长的口语说法：2天3小时、5小时、20分钟
@@ -119,8 +147,11 @@ function ticketView(t, now) {
 
 module.exports = {
   toDate,
+  beijing,
   dateTime,
   date,
+  month,
+  isoDay,
   duration,
   deadline,
   distance,

@@ -61,14 +61,13 @@ Component({
     onLoad(query) {
       const action = (query && query.action) || ''
       this._id = query && query.id
-      const d = new Date()
       this.setData({
         action,
         title: TITLES[action] || '办理',
         noteHint: NOTE_HINTS[action] || '',
         showPhotos: action === 'progress' || action === 'resolve',
         photosRequired: action === 'resolve',
-        today: `${d.getFullYear()}-${d.getMonth() + 1 < 10 ? '0' : ''}${d.getMonth() + 1}-${d.getDate() < 10 ? '0' : ''}${d.getDate()}`,
+        today: format.isoDay(),
       })
       wx.setNavigationBarTitle({ title: TITLES[action] || '办理' })
       return this.load()

@@ -3,10 +3,6 @@ const api = require('../../utils/api')
 const session = require('../../utils/session')
 const format = require('../../utils/format')
 
-function monthOf(d) {
-  return `${d.getFullYear()}-${d.getMonth() + 1 < 10 ? '0' : ''}${d.getMonth() + 1}`
-}
-
 function periodLabel(period) {
   const m = /^(\d{4})-(\d{2})$/.exec(period || '')
   return m ? `${m[1]}年${Number(m[2])}月` : period || ''
@@ -28,9 +24,9 @@ Component({
 
   methods: {
     onLoad(query) {
-      const now = new Date()
-      const period = (query && query.period) || monthOf(now)
-      this.setData({ period, periodText: periodLabel(period), thisMonth: monthOf(now) })
+      const thisMonth = format.month()
+      const period = (query && query.period) || thisMonth
+      this.setData({ period, periodText: periodLabel(period), thisMonth })
       this._unitId = (query && query.unit) || ''
       return Promise.all([this.loadUnits(), this.loadBulletins()]).then(() => this.loadStats())
     },

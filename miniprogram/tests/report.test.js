@@ -1,0 +1,323 @@
+// 居民反映：校验、提交带幂等键、断网后再提交沿用同一个键、附近重复、订阅提醒、隐私同意。
+const { createWx, NETWORK_FAIL, lastToast } = require('./helpers/wx')
+const { loadPage, render, settle, tap, text } = require('./helpers/page')
+const config = require('../src/config')
+const fs = require('fs')
+const path = require('path')
+
+const GATE_WXML = fs.readFileSync(path.join(__dirname, '../src/components/privacy-gate/privacy-gate.wxml'), 'utf8')
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+let pageId
+let wx
+beforeAll(() => {
+  pageId = loadPage('pages/report/report')
+})
+
+beforeEach(() => {
+  wx = createWx()
+  global.wx = wx
+  config.retryDelayMs = 0
+  config.devLoginName = ''
+})
+
+async function openForm() {
+  const page = render(pageId)
+  page.instance.onLoad({})
+  await settle()
+  return page
+}
+
+function typeDescription(page, value) {
+  page.querySelector('#description').dispatchEvent('input', { detail: { value } })
+}
+
+async function fillAll(page, { description = '3号楼门口的路灯不亮了' } = {}) {
+  page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+  tap(page, '#add-photo')
+  await settle()
+  typeDescription(page, description)
+  await settle()
+}
+
+async function microtasks() {
+  for (let i = 0; i < 5; i++) await Promise.resolve()
+}
+
+function ticketPosts() {
+  return wx.__server.calls('POST', '/tickets')
+}
+
+test('shows the category grid with a glyph icon for each category', async () => {
+  const page = await openForm()
+  const tiles = page.querySelectorAll('.cat-tile')
+  expect(tiles.map((t) => t.dom.textContent.trim())).toEqual(['灯路灯', '垃垃圾', '路道路'])
+  tiles[1].dispatchEvent('tap')
+  await settle()
+  expect(page.data.categoryCode).toBe('garbage')
+  expect(tiles[1].dom.className).toMatch(/cat-tile-on/)
+})
+
+test('locates with gcj02 once the page opens', async () => {
+  const page = await openForm()
+  expect(wx.getLocation).toHaveBeenCalledWith(expect.objectContaining({ type: 'gcj02' }))
+  expect(page.data.location).toMatchObject({ lat: 30.5801, lng: 114.2734 })
+})
+
+test('an empty description shows a Chinese message and sends no report', async () => {
+  const page = await openForm()
+  await fillAll(page, { description: '   ' })
+  tap(page, '#submit')
+  await settle()
+  expect(text(page, '#form-error')).toBe('请用一句话说说是什么问题')
+  expect(lastToast(wx)).toBe('请用一句话说说是什么问题')
+  expect(ticketPosts()).toHaveLength(0)
+})
+
+test('no photo shows a Chinese message and sends nothing at all', async () => {
+  const page = await openForm()
+  page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+  typeDescription(page, '路灯不亮')
+  await settle()
+  tap(page, '#submit')
+  await settle()
+  expect(text(page, '#form-error')).toBe('请至少拍一张照片')
+  expect(ticketPosts()).toHaveLength(0)
+  expect(wx.uploadFile).not.toHaveBeenCalled()
+})
+
+test('no place (location failed) shows a Chinese message and sends no report', async () => {
+  wx.getLocation.mockImplementation((opts) => setTimeout(() => opts.fail({ errMsg: 'getLocation:fail auth deny' }), 0))
+  const page = await openForm()
+  expect(page.data.locationError).toMatch(/在地图上选/)
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  expect(text(page, '#form-error')).toBe('请确定问题在哪里')
+  expect(ticketPosts()).toHaveLength(0)
+})
+
+test('no category shows a Chinese message', async () => {
+  const page = await openForm()
+  tap(page, '#submit')
+  await settle()
+  expect(text(page, '#form-error')).toBe('请先选一个问题类型')
+  expect(ticketPosts()).toHaveLength(0)
+})
+
+test('a description over 2000 characters is refused', async () => {
+  const page = await openForm()
+  await fillAll(page, { description: '灯'.repeat(2001) })
+  tap(page, '#submit')
+  await settle()
+  expect(text(page, '#form-error')).toBe('说明不能超过2000个字')
+  expect(ticketPosts()).toHaveLength(0)
+})
+
+test('submits the report with an Idempotency-Key and shows the thank-you panel', async () => {
+  wx.__server.on('POST', '/tickets', (req) => ({
+    status: 201,
+    body: {
+      id: 't100', status: 'submitted', category: { code: 'streetlight', name: '路灯', icon: 'streetlight' },
+      description: req.data.description, unit: { id: 7, code: 'xfl', name: '幸福里社区' },
+      respond_by: new Date(Date.now() + 24 * 3600 * 1000 + 60000).toISOString(), media: [], version: 1,
+    },
+  }))
+  const page = await openForm()
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+
+  const posts = ticketPosts()
+  expect(posts).toHaveLength(1)
+  expect(posts[0].header['Idempotency-Key']).toMatch(UUID_V4)
+  expect(posts[0].header.Authorization).toBe('Bearer tok-1')
+  expect(posts[0].data).toEqual({
+    category: 'streetlight',
+    description: '3号楼门口的路灯不亮了',
+    lat: 30.5801,
+    lng: 114.2734,
+    coord: 'gcj02',
+    address: '',
+    media: ['m1'],
+    anonymous: false,
+  })
+  expect(page.dom.textContent).toContain('已经提交，谢谢您！')
+  expect(page.dom.textContent).toContain('幸福里社区')
+  expect(page.dom.textContent).toContain('受理还剩 1天')
+})
+
+test('after a network failure, submitting again sends the SAME Idempotency-Key', async () => {
+  let online = false
+  wx.__server.on('POST', '/tickets', () => (online ? { status: 201, body: { id: 't1', status: 'submitted' } } : NETWORK_FAIL))
+  const page = await openForm()
+  await fillAll(page)
+
+  tap(page, '#submit')
+  await settle()
+  // 自动重试也失败了：告诉用户网络不好，表单还在
+  expect(lastToast(wx)).toBe('网络不好，请稍后再试')
+  expect(text(page, '#form-error')).toBe('网络不好，请稍后再试')
+  expect(page.data.done).toBeNull()
+  const firstTry = ticketPosts().map((c) => c.header['Idempotency-Key'])
+  expect(firstTry).toHaveLength(1 + config.networkRetries)
+
+  online = true
+  tap(page, '#submit')
+  await settle()
+  const keys = ticketPosts().map((c) => c.header['Idempotency-Key'])
+  expect(new Set(keys).size).toBe(1)
+  expect(keys[0]).toMatch(UUID_V4)
+  expect(page.data.done).not.toBeNull()
+})
+
+test('a changed report after a failure gets a new key, a new report after success too', async () => {
+  let fail = true
+  wx.__server.on('POST', '/tickets', () => (fail ? NETWORK_FAIL : { status: 201, body: { id: 't1', status: 'submitted' } }))
+  config.networkRetries = 0
+  try {
+    const page = await openForm()
+    await fillAll(page)
+    tap(page, '#submit')
+    await settle()
+    typeDescription(page, '路灯不亮，晚上很黑')
+    fail = false
+    tap(page, '#submit')
+    await settle()
+    const keys = ticketPosts().map((c) => c.header['Idempotency-Key'])
+    expect(keys).toHaveLength(2)
+    expect(keys[0]).not.toBe(keys[1])
+  } finally {
+    config.networkRetries = 2
+  }
+})
+
+test('a photo that failed to upload is uploaded again with its own key on submit', async () => {
+  let n = 0
+  wx.__server.on('POST', '/media', () => (++n <= 1 + config.networkRetries ? NETWORK_FAIL : { status: 201, body: { id: 'm7', url: 'u', thumbnail_url: 't' } }))
+  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  const page = await openForm()
+  await fillAll(page)
+  expect(page.data.photos[0].state).toBe('failed')
+  expect(page.dom.textContent).toContain('没传上去')
+  tap(page, '#submit')
+  await settle()
+  const keys = wx.uploadFile.mock.calls.map((c) => c[0].header['Idempotency-Key'])
+  expect(new Set(keys).size).toBe(1)
+  expect(ticketPosts()[0].data.media).toEqual(['m7'])
+})
+
+test('asks for at most the photos left of 9', async () => {
+  const page = await openForm()
+  tap(page, '#add-photo')
+  await settle()
+  tap(page, '#add-photo')
+  await settle()
+  expect(wx.chooseMedia.mock.calls.map((c) => c[0].count)).toEqual([9, 8])
+  expect(wx.chooseMedia.mock.calls[0][0].mediaType).toEqual(['image'])
+})
+
+test('nearby reports of the same kind are shown before submitting, with "me too"', async () => {
+  wx.__server.on('GET', '/tickets/nearby', (req) => ({
+    items:
+      req.query.category === 'streetlight'
+        ? [{ id: 't9', status: 'accepted', category: { code: 'streetlight', name: '路灯', icon: 'streetlight' }, description: '路灯坏了', supporters: 2, distance_m: 35 }]
+        : [],
+  }))
+  wx.__server.on('POST', '/tickets/t9/support', { supporters: 3 })
+  const page = await openForm()
+  page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+  await settle()
+
+  const q = wx.__server.calls('GET', '/tickets/nearby').pop().query
+  expect(q).toMatchObject({ lat: '30.5801', lng: '114.2734', coord: 'gcj02', category: 'streetlight', radius: '200' })
+  expect(page.dom.textContent).toContain('附近已经有人反映过')
+  expect(page.dom.textContent).toContain('离这里35米，2人也遇到了')
+
+  page.querySelector('.support-btn').dispatchEvent('tap')
+  await settle()
+  const support = wx.__server.calls('POST', '/tickets/t9/support')
+  expect(support).toHaveLength(1)
+  expect(support[0].header['Idempotency-Key']).toMatch(UUID_V4)
+  expect(page.dom.textContent).toContain('已记下')
+  expect(page.dom.textContent).toContain('3人也遇到了')
+})
+
+test('choosing the place on the map keeps its address', async () => {
+  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  const page = await openForm()
+  tap(page, '#choose-location')
+  await settle()
+  expect(wx.chooseLocation).toHaveBeenCalledWith(expect.objectContaining({ latitude: 30.5801, longitude: 114.2734 }))
+  expect(page.dom.textContent).toContain('武汉市江岸区幸福路8号 幸福里3号楼')
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  expect(ticketPosts()[0].data).toMatchObject({ lat: 30.581, lng: 114.274, address: '武汉市江岸区幸福路8号 幸福里3号楼' })
+})
+
+test('after submitting, the subscribe prompt reports what was accepted', async () => {
+  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  wx.__server.on('POST', '/me/subscriptions', { quota: { ticket_accepted: 1 } })
+  wx.requestSubscribeMessage.mockImplementation((opts) =>
+    setTimeout(() => opts.success({ errMsg: 'requestSubscribeMessage:ok', TPL_ACC: 'accept', TPL_ANS: 'accept', TPL_RATE: 'reject' }), 0)
+  )
+  const page = await openForm()
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  tap(page, '#subscribe')
+  // 弹窗必须在这次点击里直接调用：不等任何网络往返（这里只让出微任务，不让出定时器）
+  await microtasks()
+  expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1)
+  expect(wx.requestSubscribeMessage.mock.calls[0][0].tmplIds).toEqual(['TPL_ACC', 'TPL_ANS', 'TPL_RATE'])
+  await settle()
+  const subs = wx.__server.calls('POST', '/me/subscriptions')
+  expect(subs).toHaveLength(1)
+  expect(subs[0].data).toEqual({ accepted: { ticket_accepted: 1, ticket_answered: 1 } })
+  expect(page.dom.textContent).toContain('有进展时会在微信里通知您')
+})
+
+test('if every template is refused nothing is reported', async () => {
+  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  wx.requestSubscribeMessage.mockImplementation((opts) =>
+    setTimeout(() => opts.success({ TPL_ACC: 'reject', TPL_ANS: 'reject', TPL_RATE: 'reject' }), 0)
+  )
+  const page = await openForm()
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  tap(page, '#subscribe')
+  await settle()
+  expect(wx.__server.calls('POST', '/me/subscriptions')).toHaveLength(0)
+  expect(page.dom.textContent).toContain('没有开启提醒')
+})
+
+describe('privacy agreement', () => {
+  test('location is not touched until the resident agrees', async () => {
+    global.wx = wx = createWx({ needPrivacy: true })
+    const page = await openForm()
+    expect(wx.getLocation).not.toHaveBeenCalled()
+    expect(page.dom.textContent).toContain('使用前请您同意')
+    const gate = page.querySelector('#privacy')
+    const agree = gate.querySelector('#agree-privacy')
+    // 同意按钮必须是微信的隐私同意按钮（open-type），事件名与之对应
+    const button = /<button[^>]*id="agree-privacy"[^>]*>/.exec(GATE_WXML)[0]
+    expect(button).toContain('open-type="agreePrivacyAuthorization"')
+    expect(button).toContain('bindagreeprivacyauthorization="onAgree"')
+    agree.dispatchEvent('agreeprivacyauthorization')
+    await settle()
+    expect(wx.getLocation).toHaveBeenCalledWith(expect.objectContaining({ type: 'gcj02' }))
+    expect(page.dom.textContent).not.toContain('使用前请您同意')
+  })
+
+  test('declining keeps location and camera off and says what to do', async () => {
+    global.wx = wx = createWx({ needPrivacy: true })
+    const page = await openForm()
+    page.querySelector('#privacy').querySelector('#decline-privacy').dispatchEvent('tap')
+    await settle()
+    expect(wx.getLocation).not.toHaveBeenCalled()
+    expect(page.data.locationError).toMatch(/没有同意使用位置/)
+  })
+})

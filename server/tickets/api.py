@@ -1,0 +1,119 @@
+"""Tickets: thin views, one operation or query each."""
+import re
+
+from flask import request
+from flask_smorest import Blueprint
+
+from ..auth import sessions
+from ..errors import Invalid
+from . import operations, queries
+from .presenters import present, present_events, present_many
+from .schemas import (
+    ACTION_SCHEMAS, DetailArgs, EventArgs, EventPage, ListArgs, MapArgs, NearbyArgs, SupportOut,
+    TicketCreateSchema, TicketOut, TicketPage,
+)
+
+blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="问题：反映、受理、派单、答复、评价")
+BEARER = [{"bearerAuth": []}]
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+def _idempotency_key():
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _KEY.match(key):
+        raise Invalid("Idempotency-Key 应为 8 到 64 位字母、数字或 -_.:", key="invalid_idempotency_key")
+    return key
+
+
+@blp.post("")
+@blp.arguments(TicketCreateSchema)
+@blp.response(201, TicketOut)
+@blp.alt_response(200, schema=TicketOut, description="A retry with the same Idempotency-Key and body")
+@blp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+@sessions.login_required
+def create_ticket(body):
+    """群众出题: report a problem; routed to the unit responsible for the place."""
+    user = sessions.current_user()
+    ticket, created = operations.report(user, body, _idempotency_key())
+    return present(ticket, user, body["coord"]), 201 if created else 200
+
+
+@blp.get("")
+@blp.arguments(ListArgs, location="query")
+@blp.response(200, TicketPage)
+@blp.doc(security=BEARER)
+@sessions.login_required
+def list_tickets(args):
+    user = sessions.current_user()
+    coord = args.pop("coord")
+    result = queries.list_tickets(user, **args)
+    return {"items": present_many(result["items"], user, coord), "next_cursor": result["next_cursor"]}
+
+
+@blp.get("/nearby")
+@blp.arguments(NearbyArgs, location="query")
+@blp.response(200, TicketPage)
+def nearby(args):
+    """Open reports near a point (before reporting: is it already reported? then "me too")."""
+    user = sessions.current_user()
+    found = queries.nearby(**args)
+    items = present_many([t for t, _ in found], user, args["coord"])
+    for item, (_, distance) in zip(items, found):
+        item["distance_m"] = round(distance, 1)
+    return {"items": items, "next_cursor": None}
+
+
+@blp.get("/map")
+@blp.arguments(MapArgs, location="query")
+@blp.response(200, TicketPage)
+def in_box(args):
+    """Public reports in a bounding box, for the map."""
+    result = queries.in_box(**args)
+    return {"items": present_many(result["items"], sessions.current_user(), args["coord"]),
+            "next_cursor": result["next_cursor"]}
+
+
+@blp.get("/<int:ticket_id>")
+@blp.arguments(DetailArgs, location="query")
+@blp.response(200, TicketOut)
+def get_ticket(args, ticket_id):
+    user = sessions.current_user()
+    return present(queries.readable_ticket(ticket_id, user), user, args["coord"])
+
+
+@blp.get("/<int:ticket_id>/events")
+@blp.arguments(EventArgs, location="query")
+@blp.response(200, EventPage)
+def ticket_events(args, ticket_id):
+    user = sessions.current_user()
+    ticket = queries.readable_ticket(ticket_id, user)
+    result = queries.events(ticket, user, **args)
+    return {"items": present_events(ticket, result["items"], user), "next_cursor": result["next_cursor"]}
+
+
+@blp.post("/<int:ticket_id>/support")
+@blp.response(200, SupportOut)
+@blp.doc(security=BEARER)
+@sessions.login_required
+def support(ticket_id):
+    """附议 (me too): counted once per user."""
+    user = sessions.current_user()
+    return {"supporters": operations.support(queries.readable_ticket(ticket_id, user), user)}
+
+
+def _action_view(action: str, schema):
+    @blp.post(f"/<int:ticket_id>/{action}", endpoint=f"action_{action}")
+    @blp.arguments(schema)
+    @blp.response(200, TicketOut)
+    @blp.doc(security=BEARER, summary=f"{action}", description=operations.ACTIONS[action].__doc__)
+    @sessions.login_required
+    def view(body, ticket_id):
+        user = sessions.current_user()
+        return present(operations.act(ticket_id, action, user, body), user)
+
+    view.__name__ = f"action_{action}"
+    return view
+
+
+for _action, _schema in ACTION_SCHEMAS.items():
+    _action_view(_action, _schema)

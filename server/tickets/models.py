@@ -1,0 +1,141 @@
+"""Tickets (the report, 作业单 -> 任务单 -> 答题单), their append-only events, supporters,
+ratings and idempotency keys."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+from .lifecycle import Status
+
+_status_type = sa.Enum(Status, name="ticket_status", native_enum=False, create_constraint=True, length=20)
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.Index("ix_tickets_unit_id_id", "unit_id", "id"),
+        sa.Index("ix_tickets_status_id", "status", "id"),
+        sa.Index("ix_tickets_lat_lng", "lat", "lng"),
+        sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="coordinates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(sa.Text)
+    lat: Mapped[float] = mapped_column(sa.Float)  # WGS-84
+    lng: Mapped[float] = mapped_column(sa.Float)
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    status: Mapped[Status] = mapped_column(_status_type, default=Status.submitted)
+    # True when no boundary contained the point: the ticket waits in the root unit's triage queue.
+    triage: Mapped[bool] = mapped_column(default=False)
+    # Held for moderation (content check said "review" or could not run): hidden from public reads.
+    held: Mapped[bool] = mapped_column(default=False)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
+    respond_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolve_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue: Mapped[bool] = mapped_column(default=False)
+    # The unit above, whose supervision list (督办) the ticket joined when it went overdue.
+    supervising_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    redo_count: Mapped[int] = mapped_column(default=0)
+    return_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
+    rating: Mapped[str | None] = mapped_column(sa.String(20))  # the reporter's standing rating
+    rating_comment: Mapped[str | None] = mapped_column(sa.String(500))
+    supporters: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped["Category"] = relationship(lazy="joined")  # noqa: F821
+    unit: Mapped["Unit"] = relationship(foreign_keys=[unit_id], lazy="joined")  # noqa: F821
+    reporter: Mapped["User | None"] = relationship(foreign_keys=[reporter_id])  # noqa: F821
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
+
+    @property
+    def due_at(self) -> datetime:
+        return self.resolve_by
+
+
+class TicketEvent(db.Model):
+    """One action on a ticket. Appended, never updated or deleted."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (sa.Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(sa.String(20))
+    from_status: Mapped[Status | None] = mapped_column(
+        sa.Enum(Status, name="event_from_status", native_enum=False, create_constraint=True, length=20))
+    to_status: Mapped[Status] = mapped_column(
+        sa.Enum(Status, name="event_to_status", native_enum=False, create_constraint=True, length=20))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _events_are_append_only(mapper, connection, target):
+    raise RuntimeError("ticket events are append-only")
+
+
+class TicketSupport(db.Model):
+    """附议 (me too): one per user and ticket."""
+
+    __tablename__ = "ticket_supports"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TicketRating(db.Model):
+    """A rating of an answer: by the reporter (counts for the report card) or by a resident of the unit."""
+
+    __tablename__ = "ticket_ratings"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "user_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    by_reporter: Mapped[bool] = mapped_column()
+    round: Mapped[int] = mapped_column(default=0)  # the ticket's redo count when rated
+    rating: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyKey(db.Model):
+    """A create request's key: the same key and body give the same ticket, never a second one."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(64))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,142 @@
+"""Tickets and events as each viewer may see them.
+
+The public sees no reporter identity and no internal note; staff in scope see a masked
+phone, never a name of an anonymous reporter; the reporter sees their own ticket whole.
+Lists load what they show in a fixed number of queries (no per-row lookups).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import url_for
+
+from .. import crypto
+from ..auth.models import ROLE_LABELS, Role, User
+from ..extensions import db
+from ..media.models import Media
+from ..timeutil import isoformat
+from ..units.geo import from_wgs84
+from . import lifecycle as lc
+from .models import Ticket, TicketEvent
+from .permissions import is_staff_for, roles_for
+
+ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "承办人", lc.SYSTEM: "系统",
+                **{role.value: label for role, label in ROLE_LABELS.items()}}
+
+
+def _media_out(item: Media) -> dict:
+    return {"id": item.id, "url": url_for("media.serve", key=item.key),
+            "thumbnail_url": url_for("media.serve", key=item.thumb_key)}
+
+
+def _report_media(ticket_ids: list[int]) -> dict[int, list[dict]]:
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(TicketEvent.ticket_id, Media).join(Media, Media.event_id == TicketEvent.id)
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "report")
+        .order_by(Media.position)
+    ).all()
+    out: dict[int, list[dict]] = defaultdict(list)
+    for ticket_id, item in rows:
+        out[ticket_id].append(_media_out(item))
+    return out
+
+
+def _users(ids) -> dict[int, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()}
+
+
+def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int, User]) -> dict:
+    if viewer is not None and ticket.reporter_id == viewer.id:
+        return {"id": viewer.id, "display": viewer.nickname or "我",
+                "phone_masked": crypto.mask_phone(crypto.decrypt(viewer.phone_enc))}
+    if staff:
+        user = users.get(ticket.reporter_id)
+        phone = crypto.mask_phone(crypto.decrypt(user.phone_enc)) if user else None
+        return {"display": "匿名群众" if ticket.anonymous else "群众", "phone_masked": phone}
+    return {"display": "匿名群众" if ticket.anonymous else "群众"}
+
+
+def present_many(tickets: list[Ticket], viewer: User | None, coord: str = "wgs84", *, with_media: bool = True) -> list[dict]:
+    media = _report_media([t.id for t in tickets]) if with_media else {}
+    users = _users([t.reporter_id for t in tickets] + [t.assignee_id for t in tickets])
+    return [_present(t, viewer, coord, media.get(t.id, []), users) for t in tickets]
+
+
+def present(ticket: Ticket, viewer: User | None, coord: str = "wgs84") -> dict:
+    out = present_many([ticket], viewer, coord)[0]
+    out["responsibles"] = [{"name": r.name, "title": r.title} for r in ticket.unit.responsibles]
+    return out
+
+
+def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict], users: dict[int, User]) -> dict:
+    roles = roles_for(viewer, ticket)
+    staff = is_staff_for(viewer, ticket)
+    lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
+    assignee = users.get(ticket.assignee_id)
+    status = lc.Status(ticket.status)
+    return {
+        "id": ticket.id,
+        "status": status.value,
+        "status_label": lc.STATUS_LABELS[status],
+        "category": {"code": ticket.category.code, "name": ticket.category.name, "icon": ticket.category.icon},
+        "description": ticket.description,
+        "lat": round(lat, 7), "lng": round(lng, 7), "coord": coord,
+        "address": ticket.address,
+        "unit": {"id": ticket.unit.id, "code": ticket.unit.code, "name": ticket.unit.name},
+        "triage": ticket.triage,
+        "held": ticket.held,
+        "reporter": _reporter(ticket, viewer, staff, users),
+        "assignee": {"id": assignee.id, "display": assignee.nickname or "承办人"} if assignee else None,
+        "priority": ticket.priority,
+        "respond_by": isoformat(ticket.respond_by),
+        "resolve_by": isoformat(ticket.resolve_by),
+        "due_at": isoformat(ticket.resolve_by),
+        "responded_at": isoformat(ticket.responded_at),
+        "resolved_at": isoformat(ticket.resolved_at),
+        "overdue": ticket.overdue,
+        "redo": ticket.redo_count > 0,
+        "redo_count": ticket.redo_count,
+        "return_reason": ticket.return_reason,
+        "duplicate_of": ticket.duplicate_of_id,
+        "media": media,
+        "supporters": ticket.supporters,
+        "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating], "comment": ticket.rating_comment or "",
+                   "at": isoformat(ticket.closed_at)} if ticket.rating else None,
+        "created_at": isoformat(ticket.created_at),
+        "version": ticket.version,
+        "allowed_actions": lc.allowed_actions(status, roles) if viewer else [],
+    }
+
+
+def present_events(ticket: Ticket, events: list[TicketEvent], viewer: User | None) -> list[dict]:
+    staff = is_staff_for(viewer, ticket)
+    ids = [e.id for e in events]
+    media: dict[int, list[dict]] = defaultdict(list)
+    if ids:
+        for item in db.session.execute(sa.select(Media).where(Media.event_id.in_(ids)).order_by(Media.position)).scalars():
+            media[item.event_id].append(_media_out(item))
+    actors = _users([e.actor_id for e in events]) if staff else {}
+    out = []
+    for ev in events:
+        actor = {"role": ev.actor_role, "display": ACTOR_LABELS.get(ev.actor_role, ev.actor_role)}
+        staff_actor = ev.actor_role in {r.value for r in Role} or ev.actor_role == lc.ASSIGNEE
+        if staff and staff_actor and ev.actor_id in actors:
+            actor["display"] += f" {actors[ev.actor_id].nickname}"
+        if viewer is not None and ev.actor_id == viewer.id:
+            actor["display"] += "（我）"
+        out.append({
+            "id": ev.id, "action": ev.action,
+            "from_status": lc.Status(ev.from_status).value if ev.from_status else None,
+            "to_status": lc.Status(ev.to_status).value,
+            "to_status_label": lc.STATUS_LABELS[lc.Status(ev.to_status)],
+            "actor": actor, "note": ev.note, "public": ev.public,
+            "data": ev.data if staff else {k: v for k, v in (ev.data or {}).items() if k in ("reason", "rating", "redo", "duplicate_of", "late")},
+            "media": media.get(ev.id, []), "at": isoformat(ev.created_at),
+        })
+    return out

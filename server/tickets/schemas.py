@@ -1,0 +1,214 @@
+"""Load schemas for every create and action, and the shapes answered (per-role fields are
+filled by presenters.py; these declare them for the OpenAPI document)."""
+from marshmallow import Schema, fields, validate
+
+from ..units.geo import COORD_SYSTEMS
+from . import lifecycle as lc
+
+Note = lambda **kw: fields.String(load_default="", validate=validate.Length(max=2000), **kw)  # noqa: E731
+Version = lambda: fields.Integer(validate=validate.Range(min=1))  # noqa: E731
+MediaIds = lambda: fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list,  # noqa: E731
+                               validate=validate.Length(max=9))
+Lat = lambda **kw: fields.Float(validate=validate.Range(-90, 90), allow_nan=False, **kw)  # noqa: E731
+Lng = lambda **kw: fields.Float(validate=validate.Range(-180, 180), allow_nan=False, **kw)  # noqa: E731
+Coord = lambda: fields.String(load_default="wgs84", validate=validate.OneOf(COORD_SYSTEMS))  # noqa: E731
+
+
+class TicketCreateSchema(Schema):
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    lat = Lat(required=True)
+    lng = Lng(required=True)
+    coord = Coord()
+    address = fields.String(load_default="", validate=validate.Length(max=255))
+    media = MediaIds()
+    anonymous = fields.Boolean(load_default=False)
+
+
+class AcceptSchema(Schema):
+    note = Note()
+    version = Version()
+
+
+class ReturnSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(lc.RETURN_REASONS))
+    duplicate_of = fields.Integer(validate=validate.Range(min=1))
+    note = Note()
+    version = Version()
+
+
+class TransferSchema(Schema):
+    unit_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    version = Version()
+
+
+class WithdrawSchema(AcceptSchema):
+    pass
+
+
+class ProposeSchema(AcceptSchema):
+    pass
+
+
+class AssignSchema(Schema):
+    assignee_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    unit_id = fields.Integer(validate=validate.Range(min=1))
+    due_at = fields.AwareDateTime(default_timezone=None)
+    priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
+    note = Note()
+    version = Version()
+
+
+class ProgressSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    media = MediaIds()
+    public = fields.Boolean(load_default=True)
+    version = Version()
+
+
+class ResolveSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    media = MediaIds()
+    version = Version()
+
+
+class RateSchema(Schema):
+    rating = fields.String(required=True, validate=validate.OneOf(lc.RATINGS))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    version = Version()
+
+
+ACTION_SCHEMAS = {
+    "accept": AcceptSchema,
+    "return": ReturnSchema,
+    "transfer": TransferSchema,
+    "withdraw": WithdrawSchema,
+    "propose": ProposeSchema,
+    "assign": AssignSchema,
+    "progress": ProgressSchema,
+    "resolve": ResolveSchema,
+    "rate": RateSchema,
+}
+
+
+class ListArgs(Schema):
+    scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "unit", "supervision"]))
+    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in lc.Status])))
+    category = fields.String(validate=validate.Length(max=64))
+    overdue = fields.Boolean()
+    unit = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    cursor = fields.String(validate=validate.Length(max=200))
+    coord = Coord()
+
+
+class NearbyArgs(Schema):
+    lat = Lat(required=True)
+    lng = Lng(required=True)
+    coord = Coord()
+    category = fields.String(validate=validate.Length(max=64))
+    radius = fields.Integer(load_default=200, validate=validate.Range(1, 2000))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class MapArgs(Schema):
+    min_lat = Lat(required=True)
+    min_lng = Lng(required=True)
+    max_lat = Lat(required=True)
+    max_lng = Lng(required=True)
+    coord = Coord()
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "closed", "all"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class EventArgs(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class DetailArgs(Schema):
+    coord = Coord()
+
+
+class TicketUnitOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class MediaOut(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    thumbnail_url = fields.String()
+
+
+class PersonOut(Schema):
+    id = fields.Integer()
+    display = fields.String()
+    phone_masked = fields.String(allow_none=True)
+
+
+class TicketOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    status_label = fields.String()
+    category = fields.Dict()
+    description = fields.String()
+    lat = fields.Float()
+    lng = fields.Float()
+    coord = fields.String()
+    address = fields.String()
+    unit = fields.Nested(TicketUnitOut)
+    responsibles = fields.List(fields.Dict())
+    triage = fields.Boolean()
+    held = fields.Boolean()
+    reporter = fields.Nested(PersonOut)
+    assignee = fields.Nested(PersonOut, allow_none=True)
+    priority = fields.String()
+    respond_by = fields.String()
+    resolve_by = fields.String()
+    due_at = fields.String()
+    responded_at = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+    redo = fields.Boolean()
+    redo_count = fields.Integer()
+    return_reason = fields.String(allow_none=True)
+    duplicate_of = fields.Integer(allow_none=True)
+    media = fields.List(fields.Nested(MediaOut))
+    supporters = fields.Integer()
+    rating = fields.Dict(allow_none=True)
+    distance_m = fields.Float()
+    created_at = fields.String()
+    version = fields.Integer()
+    allowed_actions = fields.List(fields.String())
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(TicketOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    to_status_label = fields.String()
+    actor = fields.Dict()
+    note = fields.String()
+    public = fields.Boolean()
+    data = fields.Dict()
+    media = fields.List(fields.Nested(MediaOut))
+    at = fields.String()
+
+
+class EventPage(Schema):
+    items = fields.List(fields.Nested(EventOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class SupportOut(Schema):
+    supporters = fields.Integer()
