@@ -35,7 +35,7 @@ _COMPOUNDS = ["一区", "二区"]
 
 DEMO_STAFF = [
     # dev login name, nickname, unit code, role
-    ("grid", "网格员小王", "gz-demo-hq-1-1", Role.grid_worker),
+    ("grid", "网格员小王", "gz-demo-hq-1", Role.grid_worker),
     ("cadre", "社区干部李姐", "gz-demo-hq-1", Role.cadre),
     ("head", "街道主任张主任", "gz-demo-hq", Role.unit_head),
     ("deputy", "人大代表陈代表", "gz-demo-hq", Role.deputy),

@@ -140,9 +140,15 @@ function definedMethods(jsFile, seen = new Set()) {
   if (seen.has(jsFile) || !fs.existsSync(jsFile)) return names
   seen.add(jsFile)
   const src = fs.readFileSync(jsFile, 'utf8')
-  const re = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*(?:\(|:\s*(?:async\s*)?function)/gm
+  // 方法简写 name(...) {、name: function、name: (...) =>
+  const patterns = [
+    /(?:^|[{,\s])(?:async\s+)?([A-Za-z_$][\w$]*)\s*\([^()]*\)\s*\{/g,
+    /(?:^|[{,\s])([A-Za-z_$][\w$]*)\s*:\s*(?:async\s*)?(?:function\b|\([^()]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)/g,
+  ]
   let m
-  while ((m = re.exec(src))) names.add(m[1])
+  patterns.forEach((re) => {
+    while ((m = re.exec(src))) names.add(m[1])
+  })
   const req = /require\(\s*['"](\.[^'"]+)['"]\s*\)/g
   while ((m = req.exec(src))) {
     const dep = path.join(path.dirname(jsFile), m[1]) + (m[1].endsWith('.js') ? '' : '.js')

@@ -17,26 +17,26 @@ def login(body):
 
 
 @blp.post("/auth/logout")
+@sessions.login_required
 @blp.response(204)
 @blp.doc(security=BEARER)
-@sessions.login_required
 def logout():
     operations.logout(sessions.current_token())
 
 
 @blp.get("/me")
+@sessions.login_required
 @blp.response(200, UserSchema)
 @blp.doc(security=BEARER)
-@sessions.login_required
 def me():
     return sessions.current_user()
 
 
 @blp.post("/me/phone")
+@sessions.login_required
 @blp.arguments(PhoneCodeSchema)
 @blp.response(200, UserSchema)
 @blp.doc(security=BEARER)
-@sessions.login_required
 def bind_phone(body):
     """Bind the phone number the user agreed to share (getPhoneNumber button code)."""
     return operations.bind_phone(sessions.current_user(), body["code"])

@@ -26,11 +26,11 @@ def _idempotency_key():
 
 
 @blp.post("")
+@sessions.login_required
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketOut)
 @blp.alt_response(200, schema=TicketOut, description="A retry with the same Idempotency-Key and body")
 @blp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
-@sessions.login_required
 def create_ticket(body):
     """群众出题: report a problem; routed to the unit responsible for the place."""
     user = sessions.current_user()
@@ -39,10 +39,10 @@ def create_ticket(body):
 
 
 @blp.get("")
+@sessions.login_required
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, TicketPage)
 @blp.doc(security=BEARER)
-@sessions.login_required
 def list_tickets(args):
     user = sessions.current_user()
     coord = args.pop("coord")
@@ -92,9 +92,9 @@ def ticket_events(args, ticket_id):
 
 
 @blp.post("/<int:ticket_id>/support")
+@sessions.login_required
 @blp.response(200, SupportOut)
 @blp.doc(security=BEARER)
-@sessions.login_required
 def support(ticket_id):
     """附议 (me too): counted once per user."""
     user = sessions.current_user()
@@ -103,10 +103,10 @@ def support(ticket_id):
 
 def _action_view(action: str, schema):
     @blp.post(f"/<int:ticket_id>/{action}", endpoint=f"action_{action}")
+    @sessions.login_required
     @blp.arguments(schema)
     @blp.response(200, TicketOut)
     @blp.doc(security=BEARER, summary=f"{action}", description=operations.ACTIONS[action].__doc__)
-    @sessions.login_required
     def view(body, ticket_id):
         user = sessions.current_user()
         return present(operations.act(ticket_id, action, user, body), user)

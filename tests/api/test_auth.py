@@ -155,5 +155,5 @@ def test_phone_code_reused_is_refused(client, fake_wechat, login):
 def test_me_shows_posts(client, demo, login):
     res = client.get("/api/v1/me", headers=login("grid"))
     posts = res.json["posts"]
-    assert [(p["role"], p["unit"]["code"]) for p in posts] == [("grid_worker", "gz-demo-hq-1-1")]
+    assert [(p["role"], p["unit"]["code"]) for p in posts] == [("grid_worker", "gz-demo-hq-1")]
     assert posts[0]["role_label"] == "网格员"
