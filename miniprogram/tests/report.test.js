@@ -320,4 +320,16 @@ describe('privacy agreement', () => {
     expect(wx.getLocation).not.toHaveBeenCalled()
     expect(page.data.locationError).toMatch(/没有同意使用位置/)
   })
+
+  test('when WeChat asks for agreement itself, the gate answers it with the agree button', async () => {
+    const privacy = require('../src/utils/privacy')
+    const page = await openForm()
+    const resolve = jest.fn()
+    privacy.handleNeed(resolve)
+    await settle()
+    expect(page.dom.textContent).toContain('使用前请您同意')
+    page.querySelector('#privacy').querySelector('#agree-privacy').dispatchEvent('agreeprivacyauthorization')
+    await settle()
+    expect(resolve).toHaveBeenCalledWith({ event: 'agree', buttonId: 'agree-privacy' })
+  })
 })

@@ -30,7 +30,7 @@ from ..wechat import service as wechat
 from . import lifecycle as lc
 from .lifecycle import Status
 from .models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport
-from .permissions import can_read, roles_for, staff_roles_in
+from .permissions import can_read, roles_for, serves, staff_roles_in
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ def assign(ticket: Ticket, user: User, assignee_id: int, unit_id: int | None = N
     if not staff_roles_in(user, unit):
         raise Forbidden("只能派给本单位及下级单位", key="unit_out_of_scope")
     assignee = db.session.get(User, assignee_id)
-    if assignee is None or not staff_roles_in(assignee, unit):
+    if assignee is None or not serves(assignee, unit):
         raise Invalid("承办人须是责任单位的工作人员", key="invalid_assignee")
     now = utcnow()
     if due_at is not None:
@@ -402,11 +402,13 @@ def _public_rating(ticket: Ticket, user: User, rating: str, comment: str) -> Tic
         raise Conflict("问题办结后才能评价", key="invalid_transition")
     if ticket.held:
         raise Forbidden("没有权限进行此操作", key="forbidden")
+    if staff_roles_in(user, ticket.unit) or ticket.assignee_id == user.id:
+        raise Forbidden("工作人员不能评价本单位的答复", key="forbidden")
     lives_here = db.session.execute(
         sa.select(Ticket.id).where(Ticket.reporter_id == user.id, Ticket.unit_id.in_(
             sa.select(Unit.id).where(Unit.path.startswith(ticket.unit.path, autoescape=True)))).limit(1)
     ).first()
-    if lives_here is None and not staff_roles_in(user, ticket.unit):
+    if lives_here is None:
         raise Forbidden("只有本单位的居民可以评价", key="not_a_resident")
     try:
         with db.session.begin_nested():

@@ -14,6 +14,11 @@ def staff_roles_in(user: User | None, unit: Unit) -> set[str]:
     return {post.role.value for post in user.posts if unit.path.startswith(post.unit.path)}
 
 
+def serves(user: User, unit: Unit) -> bool:
+    """The user holds a post at this unit, above it, or below it (can take its tasks)."""
+    return any(unit.path.startswith(p.unit.path) or p.unit.path.startswith(unit.path) for p in user.posts)
+
+
 def roles_for(user: User | None, ticket: Ticket) -> set[str]:
     if user is None:
         return set()

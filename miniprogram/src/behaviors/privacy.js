@@ -14,6 +14,12 @@ module.exports = Behavior({
       privacy.clearListener(this._privacyListener)
     },
   },
+  pageLifetimes: {
+    // 回到这个页面时，由它来显示隐私说明
+    show() {
+      if (this._privacyListener) privacy.setListener(this._privacyListener)
+    },
+  },
   methods: {
     // 返回 Promise<boolean>：true 表示可以使用位置和照片
     ensurePrivacy() {
