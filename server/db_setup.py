@@ -46,10 +46,18 @@ def commit() -> None:
 def register_request_commit(app: Flask) -> None:
     """Commit once at the request boundary when the answer is a success; else roll back."""
 
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .errors import conflict_response
+
     @app.after_request
     def _commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            return conflict_response()
         return response

@@ -9,6 +9,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,11 @@ def _respond(status: int, key: str, detail: str, errors=None, headers=None):
     return response
 
 
+def conflict_response():
+    """Another request changed the same row first (optimistic concurrency)."""
+    return _respond(409, "conflict", "内容已被他人修改，请刷新后重试")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -112,6 +118,13 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and getattr(err, "valid_methods", None):
             headers["Allow"] = ", ".join(err.valid_methods)
         return _respond(status, key, detail, errors, headers)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(err: StaleDataError):
+        from .extensions import db
+
+        db.session.rollback()
+        return conflict_response()
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
