@@ -24,7 +24,7 @@ seed: migrate
 run: seed
 	DEV_LOGIN=1 $(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) server.wsgi:app
 
-test: test-sqlite test-mysql
+test: test-sqlite test-mysql test-miniprogram
 
 test-sqlite: install
 	$(BIN)/python -m pytest
@@ -32,6 +32,10 @@ test-sqlite: install
 # The same suite on MariaDB/MySQL (a fresh database, dropped afterwards) when one answers.
 test-mysql: install
 	$(BIN)/python tests/run_on_mysql.py
+
+# The mini-program: markup compiled by the official WXML/WXSS compilers, then jest.
+test-miniprogram:
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test
 
 clean:
 	rm -rf $(VENV) instance

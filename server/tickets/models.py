@@ -30,8 +30,8 @@ class Ticket(db.Model):
     reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(sa.Text)
-    lat: Mapped[float] = mapped_column(sa.Float)  # WGS-84
-    lng: Mapped[float] = mapped_column(sa.Float)
+    lat: Mapped[float] = mapped_column(sa.Double)  # WGS-84
+    lng: Mapped[float] = mapped_column(sa.Double)
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     status: Mapped[Status] = mapped_column(_status_type, default=Status.submitted)
     # True when no boundary contained the point: the ticket waits in the root unit's triage queue.

@@ -37,10 +37,10 @@ class Unit(db.Model):
     # Materialised path of ids, "/1/4/9/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(sa.String(255), index=True, default="/")
     boundary: Mapped[str | None] = mapped_column(sa.Text)  # GeoJSON geometry, WGS-84
-    min_lng: Mapped[float | None] = mapped_column(sa.Float)
-    min_lat: Mapped[float | None] = mapped_column(sa.Float)
-    max_lng: Mapped[float | None] = mapped_column(sa.Float)
-    max_lat: Mapped[float | None] = mapped_column(sa.Float)
+    min_lng: Mapped[float | None] = mapped_column(sa.Double)
+    min_lat: Mapped[float | None] = mapped_column(sa.Double)
+    max_lng: Mapped[float | None] = mapped_column(sa.Double)
+    max_lat: Mapped[float | None] = mapped_column(sa.Double)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
