@@ -1,0 +1,1 @@
+"""Media handling for uploaded photos: validation/re-encoding and storage."""

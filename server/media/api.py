@@ -1,0 +1,46 @@
+import mimetypes
+
+from flask import Response, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from ..auth import sessions
+from ..errors import DomainError, NotFound
+from .operations import storage, upload
+from .storage import validate_key
+
+blp = Blueprint("media", __name__, description="照片上传")
+
+
+class MediaSchema(Schema):
+    id = fields.Integer()
+    url = fields.Function(lambda m: url_for("media.serve", key=m.key))
+    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key))
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+@blp.post("/api/v1/media")
+@sessions.login_required
+@blp.response(201, MediaSchema)
+@blp.doc(security=[{"bearerAuth": []}], requestBody={
+    "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+def create_media():
+    """Upload one photo (JPEG, PNG or WebP, up to 10 MB): re-encoded, metadata stripped."""
+    file = request.files.get("file")
+    if file is None:
+        raise DomainError("请选择要上传的照片（字段 file）", status=422, key="file_required")
+    return upload(sessions.current_user(), file.stream)
+
+
+@blp.get("/media/<path:key>")
+def serve(key):
+    """Photos are named by their content hash; nginx serves this path in production."""
+    try:
+        validate_key(key)
+        data = storage().open(key)
+    except (ValueError, FileNotFoundError, OSError):
+        raise NotFound("照片不存在", key="media_not_found") from None
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    return Response(data, content_type=content_type, headers={
+        "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,28 @@
+"""Uploaded photos: re-encoded, stripped of metadata, stored behind the storage interface."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+
+class Media(db.Model):
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(191))
+    thumb_key: Mapped[str] = mapped_column(sa.String(191))
+    content_type: Mapped[str] = mapped_column(sa.String(32))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    # Set once, when a report or an event takes the photo; a photo is attached at most once.
+    event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_events.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
