@@ -48,7 +48,9 @@ def register_request_commit(app: Flask) -> None:
 
     from sqlalchemy.orm.exc import StaleDataError
 
-    from .errors import conflict_response
+    from sqlalchemy.exc import OperationalError
+
+    from .errors import conflict_response, database_error_response
 
     @app.after_request
     def _commit(response):
@@ -60,4 +62,7 @@ def register_request_commit(app: Flask) -> None:
         except StaleDataError:
             db.session.rollback()
             return conflict_response()
+        except OperationalError as err:
+            db.session.rollback()
+            return database_error_response(err)
         return response

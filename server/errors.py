@@ -9,6 +9,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -100,6 +101,18 @@ def conflict_response():
     return _respond(409, "conflict", "内容已被他人修改，请刷新后重试")
 
 
+# MySQL: deadlock, lock wait timeout. The transaction lost a race: the client may retry.
+_LOST_RACE = {1213, 1205}
+
+
+def database_error_response(err: OperationalError):
+    code = err.orig.args[0] if err.orig is not None and err.orig.args else None
+    if code in _LOST_RACE or "database is locked" in str(err.orig):
+        return conflict_response()
+    log.error("database unavailable: %s", type(err.orig).__name__)
+    return _respond(503, "database_unavailable", "服务暂时不可用，请稍后再试", headers={"Retry-After": "5"})
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -125,6 +138,13 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return conflict_response()
+
+    @app.errorhandler(OperationalError)
+    def _operational(err: OperationalError):
+        from .extensions import db
+
+        db.session.rollback()
+        return database_error_response(err)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
