@@ -46,7 +46,7 @@ def app(database_url, fake_wechat, tmp_path_factory):
     with app.app_context():
         if MYSQL:
             downgrade(revision="base")  # a previous run may have left tables behind
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         db.session.remove()

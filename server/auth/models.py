@@ -42,6 +42,11 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    @property
+    def from_wechat(self) -> bool:
+        """WeChat openids never contain ':'; dev and integration accounts (dev:, open311:) do."""
+        return ":" not in self.openid
+
     posts: Mapped[list["StaffPost"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -134,9 +134,10 @@ def _check_text(user: User, text: str) -> bool:
     """msgSecCheck v2. Returns True when the report must be held for moderation.
 
     Risky text is refused; "review", or a check that could not run, holds the report.
-    Skipped when WeChat is not configured or the user never came through WeChat (dev login).
+    Skipped when WeChat is not configured or the user never came through WeChat (dev
+    login, integrations): msgSecCheck only knows openids that used the mini-program.
     """
-    if not wechat.is_configured() or user.is_dev:
+    if not wechat.is_configured() or not user.from_wechat:
         return False
     try:
         result = wechat.get_wechat().post(

@@ -36,7 +36,7 @@ def server(fake_wechat, tmp_path_factory):
         GUNICORN_WORKERS="2",
     )
     bindir = os.path.dirname(sys.executable)
-    subprocess.run([os.path.join(bindir, "flask"), "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([os.path.join(bindir, "flask"), "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
     proc = subprocess.Popen(
         [os.path.join(bindir, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
