@@ -12,11 +12,12 @@ def register(app: Flask, api) -> None:
     from .auth.api import blp as auth_blp
     from .categories.api import blp as categories_blp
     from .media.api import blp as media_blp
+    from .notifications.api import blp as notifications_blp
     from .tickets.api import blp as tickets_blp
     from .units.api import blp as units_blp
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp):
+    for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp, notifications_blp):
         api.register_blueprint(blp)
 
     @app.get("/healthz")

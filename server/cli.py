@@ -80,11 +80,21 @@ def seed_demo_command():
     click.echo(json.dumps(counts, ensure_ascii=False))
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker_command(once):
+    """Deliver the notification outbox (and sweep tickets for time limits)."""
+    from .notifications.worker import run
+
+    run(once=once)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(worker_command)
 
 
 tickets_cli = AppGroup("tickets", help="问题")

@@ -34,6 +34,25 @@ class Config:
         self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
         self.TOKEN_TTL_HOURS = int(env.get("TOKEN_TTL_HOURS", str(24 * 7)))
         self.MEDIA_ROOT = env.get("MEDIA_ROOT", "")  # filled in create_app
+        self.RATING_WINDOW_DAYS = int(env.get("RATING_WINDOW_DAYS", "7"))
+        # Notifications. Subscribe templates: JSON {"ticket_accepted": "<template id>", ...};
+        # long-term templates (government services) need no per-user subscription count.
+        self.WECHAT_SUBSCRIBE_TEMPLATES = env.get("WECHAT_SUBSCRIBE_TEMPLATES", "{}")
+        self.WECHAT_LONG_TERM_TEMPLATES = env.get("WECHAT_LONG_TERM_TEMPLATES", "")
+        self.WECHAT_MINIPROGRAM_STATE = env.get("WECHAT_MINIPROGRAM_STATE", "formal")
+        self.WECOM_CORP_ID = env.get("WECOM_CORP_ID", "")
+        self.WECOM_SECRET = env.get("WECOM_SECRET", "")
+        self.WECOM_AGENT_ID = env.get("WECOM_AGENT_ID", "")
+        self.WECOM_API_BASE = env.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+        self.WECOM_PER_MINUTE = int(env.get("WECOM_PER_MINUTE", "25"))  # WeCom drops past 30
+        self.WECOM_PER_HOUR = int(env.get("WECOM_PER_HOUR", "900"))     # and past 1,000
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+        self.NOTIFY_BATCH = int(env.get("NOTIFY_BATCH", "50"))
+        self.NOTIFY_LEASE_SECONDS = int(env.get("NOTIFY_LEASE_SECONDS", "120"))
+        self.NOTIFY_MAX_ATTEMPTS = int(env.get("NOTIFY_MAX_ATTEMPTS", "15"))
+        self.NOTIFY_RETRY_BASE_SECONDS = float(env.get("NOTIFY_RETRY_BASE_SECONDS", "5"))
+        self.NOTIFY_RETRY_MAX_SECONDS = float(env.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
+        self.SWEEP_INTERVAL_SECONDS = int(env.get("SWEEP_INTERVAL_SECONDS", "60"))
         self.MAX_CONTENT_LENGTH = 11 * 1024 * 1024
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
         self.JSON_AS_ASCII = False

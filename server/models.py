@@ -5,3 +5,4 @@ from .units.models import Unit, UnitResponsible  # noqa: F401
 from .wechat.models import SharedValue  # noqa: F401
 from .media.models import Media  # noqa: F401
 from .tickets.models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401
+from .notifications.models import Notification, SubscriptionQuota  # noqa: F401

@@ -39,6 +39,7 @@ class User(db.Model):
     session_key_enc: Mapped[str | None] = mapped_column(sa.Text)
     phone_enc: Mapped[str | None] = mapped_column(sa.Text)
     is_dev: Mapped[bool] = mapped_column(default=False)
+    wecom_userid: Mapped[str | None] = mapped_column(sa.String(64))  # staff reached through WeCom
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

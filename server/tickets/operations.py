@@ -28,6 +28,7 @@ from ..units.locator import get_locator
 from ..units.models import Unit
 from ..wechat import service as wechat
 from . import lifecycle as lc
+from . import notices
 from .lifecycle import Status
 from .models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport
 from .permissions import can_read, roles_for, serves, staff_roles_in
@@ -197,6 +198,8 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
     _append(ticket, "report", None, user, lc.REPORTER, note="", data={"triage": triage, "held": held}, media=media)
     if idempotency_key:
         claim.ticket_id = ticket.id
+    if not held:
+        notices.reported(ticket)
     db.session.flush()
     return ticket, True
 
@@ -223,6 +226,7 @@ def accept(ticket: Ticket, user: User, note: str = "", version: int | None = Non
     old = _move(ticket, rule.to)
     _first_response(ticket, utcnow())
     _append(ticket, "accept", old, user, role, note=note)
+    notices.accepted(ticket)
     _flush()
     return ticket
 
@@ -256,6 +260,7 @@ def return_(ticket: Ticket, user: User, reason: str, note: str = "", duplicate_o
     if original is not None:
         _append(original, "merge", Status(original.status), user, role, data={"duplicate": ticket.id},
                 note="合并了重复反映的问题")
+    notices.returned(ticket, note)
     _flush()
     return ticket
 
@@ -292,6 +297,7 @@ def transfer(ticket: Ticket, user: User, unit_id: int, reason: str, version: int
     ticket.respond_by, ticket.resolve_by = _deadlines(ticket.category, now)
     _append(ticket, "transfer", old, user, role, note=reason,
             data={"from_unit": from_unit, "to_unit": target.id})
+    notices.reported(ticket)
     _flush()
     return ticket
 
@@ -337,6 +343,7 @@ def assign(ticket: Ticket, user: User, assignee_id: int, unit_id: int | None = N
         ticket.resolve_by, ticket.overdue = due_at, False
     _append(ticket, "assign", old, user, role, note=note,
             data={"assignee": assignee.id, "unit": unit.id, "due_at": ticket.resolve_by.isoformat(), "priority": priority})
+    notices.assigned(ticket, note)
     _flush()
     return ticket
 
@@ -364,6 +371,7 @@ def resolve(ticket: Ticket, user: User, note: str, media: list[int], version: in
     _first_response(ticket, now)
     ticket.resolved_at = now
     _append(ticket, "resolve", old, user, role, note=note, media=photos)
+    notices.resolved(ticket, note)
     _flush()
     return ticket
 
@@ -394,6 +402,8 @@ def rate(ticket: Ticket, user: User, rating: str, comment: str = "", version: in
         ticket.rating, ticket.rating_comment, ticket.closed_at = rating, comment, now
         action = "rate"
     _append(ticket, action, old, user, role, note=comment, data=data)
+    if rating == "dissatisfied":
+        notices.dissatisfied(ticket, comment)
     _flush()
     return ticket
 
@@ -457,6 +467,8 @@ def sweep(now: datetime | None = None, close_after_days: int | None = None) -> d
         late = "respond" if ticket.status == Status.submitted else "resolve"
         _append(ticket, "escalate", Status(ticket.status), None, lc.SYSTEM,
                 note="已超过时限，转上级督办", data={"late": late, "supervising_unit": ticket.supervising_unit_id})
+        notices.escalated(ticket)
+    _remind_before_deadlines(now)
     stale = db.session.execute(
         sa.select(Ticket).where(Ticket.status == Status.resolved, Ticket.resolved_at < now - timedelta(days=days))
     ).scalars().all()
@@ -467,6 +479,16 @@ def sweep(now: datetime | None = None, close_after_days: int | None = None) -> d
         _append(ticket, "close", old, None, role, note="评价期已过，未评价", data={"unrated": True})
     _flush()
     return {"escalated": len(overdue), "closed_unrated": len(stale)}
+
+
+def _remind_before_deadlines(now: datetime) -> None:
+    """A reminder once per deadline, 2 hours or 1 day ahead by category (dedupe keys keep it once)."""
+    soon = db.session.execute(sa.select(Ticket).where(
+        Ticket.status.in_([Status.accepted, Status.assigned, Status.in_progress]), Ticket.overdue.is_(False),
+        Ticket.resolve_by > now, Ticket.resolve_by <= now + timedelta(days=1))).scalars().all()
+    for ticket in soon:
+        if ticket.resolve_by - now <= notices.lead_time(ticket):
+            notices.deadline_soon(ticket, now)
 
 
 def get_ticket(ticket_id: int) -> Ticket:

@@ -15,6 +15,7 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from wechatpy import WeChatClient
+from wechatpy.enterprise import WeChatClient as EnterpriseClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
@@ -69,13 +70,8 @@ class DatabaseStorage(SessionStorage):
             conn.execute(sa.delete(t).where(t.c.key == self._key(key)))
 
 
-class SharedTokenClient(WeChatClient):
-    def __init__(self, appid: str, secret: str, api_base: str, storage: SessionStorage, timeout: float):
-        # auto_retry off: wechatpy retries token errors without limit; WeChat._call retries once.
-        super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
-        self.api_base = api_base.rstrip("/") + "/"
-        self.API_BASE_URL = self.api_base + "cgi-bin/"
-        self.wxa.API_BASE_URL = self.api_base
+class _SharedToken:
+    """The access token lives only in shared storage, with WeChat's expiry as its TTL."""
 
     @property
     def access_token(self) -> str:
@@ -84,6 +80,27 @@ class SharedTokenClient(WeChatClient):
             return token
         self.fetch_access_token()
         return self.session.get(self.access_token_key)
+
+    def _keep_token(self, res) -> dict:
+        try:
+            res.raise_for_status()
+            result = res.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise WeChatClientException(None, f"token: {type(exc).__name__}", client=self) from None
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], max(expires_in - EXPIRY_MARGIN_SECONDS, 30))
+        return {"expires_in": expires_in}
+
+
+class SharedTokenClient(_SharedToken, WeChatClient):
+    def __init__(self, appid: str, secret: str, api_base: str, storage: SessionStorage, timeout: float):
+        # auto_retry off: wechatpy retries token errors without limit; WeChat._call retries once.
+        super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
+        self.api_base = api_base.rstrip("/") + "/"
+        self.API_BASE_URL = self.api_base + "cgi-bin/"
+        self.wxa.API_BASE_URL = self.api_base
 
     def fetch_access_token(self) -> dict:
         """getStableAccessToken: the same token for every caller until WeChat rotates it."""
@@ -97,17 +114,7 @@ class SharedTokenClient(WeChatClient):
             },
             timeout=self.timeout,
         )
-        try:
-            res.raise_for_status()
-            result = res.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise WeChatClientException(None, f"stable_token: {type(exc).__name__}", client=self) from None
-        if result.get("errcode"):
-            raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
-        expires_in = int(result.get("expires_in", 7200))
-        ttl = max(expires_in - EXPIRY_MARGIN_SECONDS, 30)
-        self.session.set(self.access_token_key, result["access_token"], ttl)
-        return {"expires_in": expires_in}
+        return self._keep_token(res)
 
     def code_to_session(self, js_code: str) -> dict:
         """auth.code2Session without an access token (wechatpy's version fetches one first).
@@ -123,3 +130,20 @@ class SharedTokenClient(WeChatClient):
                 ("grant_type", "authorization_code"),
             ],
         )
+
+
+class WeComClient(_SharedToken, EnterpriseClient):
+    """wechatpy's WeCom client at WECOM_API_BASE, its token in shared storage.
+
+    WeCom's gettoken hands out the same token while it is valid, so no stable variant is needed.
+    """
+
+    def __init__(self, corp_id: str, secret: str, api_base: str, storage: SessionStorage, timeout: float):
+        super().__init__(corp_id, secret, session=storage, timeout=timeout, auto_retry=False)
+        self.api_base = api_base.rstrip("/") + "/"
+        self.API_BASE_URL = self.api_base + "cgi-bin/"
+
+    def fetch_access_token(self) -> dict:
+        res = self._http.get(self.api_base + "cgi-bin/gettoken", timeout=self.timeout,
+                             params={"corpid": self.corp_id, "corpsecret": self.secret})
+        return self._keep_token(res)

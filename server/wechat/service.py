@@ -10,7 +10,7 @@ from flask import current_app
 from wechatpy.exceptions import WeChatClientException
 
 from ..errors import DomainError, ServiceUnavailable
-from .client import DatabaseStorage, SharedTokenClient
+from .client import DatabaseStorage, SharedTokenClient, WeComClient
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,21 @@ def is_configured() -> bool:
     return bool(cfg.get("WECHAT_APP_ID") and cfg.get("WECHAT_APP_SECRET"))
 
 
+def _shared_storage(prefix: str):
+    """Token storage every process shares: Redis when configured, the database otherwise."""
+    cfg = current_app.config
+    # urllib3 logs request URLs at DEBUG, and code2Session carries the app secret in its query.
+    logging.getLogger("urllib3").setLevel(logging.INFO)
+    if cfg.get("REDIS_URL"):
+        import redis
+        from wechatpy.session.redisstorage import RedisStorage
+
+        return RedisStorage(redis.Redis.from_url(cfg["REDIS_URL"]), prefix=f"gongzhi:{prefix}")
+    from ..extensions import db
+
+    return DatabaseStorage(db.engine, prefix=prefix)
+
+
 def get_wechat() -> WeChat:
     """The app's WeChat client, built once per process."""
     ext = current_app.extensions
@@ -119,20 +134,43 @@ def get_wechat() -> WeChat:
         if not is_configured():
             raise ServiceUnavailable("微信登录未配置", key="wechat_not_configured")
         cfg = current_app.config
-        # urllib3 logs request URLs at DEBUG, and code2Session carries the app secret in its query.
-        logging.getLogger("urllib3").setLevel(logging.INFO)
-        if cfg.get("REDIS_URL"):
-            import redis
-            from wechatpy.session.redisstorage import RedisStorage
-
-            storage = RedisStorage(redis.Redis.from_url(cfg["REDIS_URL"]), prefix="gongzhi:wechat")
-        else:
-            from ..extensions import db
-
-            storage = DatabaseStorage(db.engine)
+        storage = _shared_storage("wechat")
         client = SharedTokenClient(
             cfg["WECHAT_APP_ID"], cfg["WECHAT_APP_SECRET"], cfg["WECHAT_API_BASE"], storage,
             timeout=cfg.get("WECHAT_TIMEOUT", 5),
         )
         ext["gongzhi.wechat"] = WeChat(client)
     return ext["gongzhi.wechat"]
+
+
+class WeCom:
+    """WeCom (企业微信) for staff: text cards through wechatpy.enterprise."""
+
+    def __init__(self, client: WeComClient, agent_id: str):
+        self.client = client
+        self.agent_id = agent_id
+
+    def send_card(self, userid: str, title: str, description: str, url: str) -> None:
+        send = self.client.message.send_text_card
+        try:
+            try:
+                send(self.agent_id, userid, title, description, url, btntxt="查看")
+            except WeChatClientException as exc:
+                if exc.errcode not in TOKEN_ERRORS:
+                    raise
+                self.client.fetch_access_token()
+                send(self.agent_id, userid, title, description, url, btntxt="查看")
+        except WeChatClientException as exc:
+            raise _translate(exc) from None
+        except requests.RequestException:
+            raise ServiceUnavailable("企业微信暂时无法访问", key="wecom_unavailable") from None
+
+
+def get_wecom() -> WeCom:
+    ext = current_app.extensions
+    if "gongzhi.wecom" not in ext:
+        cfg = current_app.config
+        client = WeComClient(cfg["WECOM_CORP_ID"], cfg["WECOM_SECRET"], cfg["WECOM_API_BASE"],
+                             _shared_storage("wecom"), timeout=cfg.get("WECHAT_TIMEOUT", 5))
+        ext["gongzhi.wecom"] = WeCom(client, cfg["WECOM_AGENT_ID"])
+    return ext["gongzhi.wecom"]

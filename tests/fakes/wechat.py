@@ -147,6 +147,10 @@ class FakeWeChat:
         self._grants: dict[tuple[str, str], int] = {}
         self._sent: list[dict] = []
         self._msgid = 2_000_000_000
+        # WeCom (企业微信) for staff
+        self.corp_id, self.corp_secret, self.agent_id = "wwfakecorp000001", "fake-corp-secret", 1000002
+        self._wecom_token = self._new_token()
+        self._wecom_sent: list[dict] = []
 
     # ------------------------------------------------------------------ life
     def start(self, port: int = 0) -> "FakeWeChat":
@@ -582,7 +586,32 @@ class FakeWeChat:
         self._msgid += 1
         return {"errcode": 0, "errmsg": "ok", "msgid": self._msgid}
 
+    # ------------------------------------------------------------- WeCom
+    def _ep_wecom_gettoken(self, query, body):
+        if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.corp_secret:
+            raise _err(40001, "invalid corpsecret")
+        return {"errcode": 0, "errmsg": "ok", "access_token": self._wecom_token, "expires_in": 7200}
+
+    def _ep_wecom_send(self, query, body):
+        if query.get("access_token") != self._wecom_token:
+            raise _err(40014, "invalid access_token")
+        if str(body.get("agentid")) != str(self.agent_id):
+            raise _err(301002, "not allow operate another agent")
+        if body.get("msgtype") == "textcard":
+            card = body.get("textcard") or {}
+            if len(card.get("title", "").encode()) > 128 or len(card.get("description", "").encode()) > 512:
+                raise _err(ARGUMENT_INVALID, "textcard too long")
+        self._wecom_sent.append(json.loads(json.dumps(body)))
+        return {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+
+    @property
+    def wecom_messages(self) -> list[dict]:
+        with self._lock:
+            return list(self._wecom_sent)
+
     _ROUTES = {
+        "cgi-bin/gettoken": ("GET", _ep_wecom_gettoken),
+        "cgi-bin/message/send": ("POST", _ep_wecom_send),
         "sns/jscode2session": ("GET", _ep_jscode2session),
         "cgi-bin/stable_token": ("POST", _ep_stable_token),
         "cgi-bin/token": ("GET", _ep_legacy_token),

@@ -1,0 +1,90 @@
+"""Who hears of what happens to a ticket. Each function queues outbox rows in the
+operation's transaction (server.notifications.outbox.notify); nothing here sends."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..auth.models import Role, StaffPost
+from ..extensions import db
+from ..notifications.outbox import notify
+from ..timeutil import isoformat, utcnow
+from ..units.models import UnitResponsible
+from . import lifecycle as lc
+from .models import Ticket
+
+
+def _payload(ticket: Ticket, **extra) -> dict:
+    return {"category": ticket.category.name, "status": lc.STATUS_LABELS[lc.Status(ticket.status)],
+            "unit": ticket.unit.name, "address": ticket.address or ticket.unit.name,
+            "time": isoformat(utcnow()), "due": isoformat(ticket.resolve_by), **extra}
+
+
+def _staff_of(unit_id: int, roles: set[Role]) -> list[int]:
+    ids = set(db.session.execute(sa.select(StaffPost.user_id).where(
+        StaffPost.unit_id == unit_id, StaffPost.role.in_(roles))).scalars())
+    return sorted(ids)
+
+
+def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: str, **extra) -> None:
+    for user_id in dict.fromkeys(user_ids):
+        if user_id:
+            notify(user_id, template, title=title, body=body, ticket_id=ticket.id,
+                   data=_payload(ticket, **extra), dedupe_key=f"{key}:{user_id}")
+
+
+def reported(ticket: Ticket) -> None:
+    """A new report: the grid workers and cadres of the unit, and its named responsible people."""
+    staff = _staff_of(ticket.unit_id, {Role.grid_worker, Role.cadre}) or _staff_of(ticket.unit_id, {Role.unit_head})
+    responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
+        UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
+    _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{ticket.category.name}",
+          ticket.description[:100], f"new:{ticket.id}:{ticket.unit_id}:{ticket.version}", note=ticket.description)
+
+
+def accepted(ticket: Ticket) -> None:
+    _send([ticket.reporter_id], "ticket_accepted", ticket, "您的反映已受理",
+          f"{ticket.unit.name}已受理您反映的{ticket.category.name}问题", f"accepted:{ticket.id}")
+
+
+def returned(ticket: Ticket, note: str) -> None:
+    _send([ticket.reporter_id], "ticket_returned", ticket, "您的反映已退回", note or "请查看退回原因",
+          f"returned:{ticket.id}", note=note)
+
+
+def assigned(ticket: Ticket, note: str) -> None:
+    _send([ticket.assignee_id], "task_assigned", ticket, f"新的任务：{ticket.category.name}",
+          note or ticket.description[:100], f"assigned:{ticket.id}:{ticket.version}", note=note or ticket.description)
+
+
+def resolved(ticket: Ticket, note: str) -> None:
+    _send([ticket.reporter_id], "ticket_answered", ticket, "您的反映已办结，请评价", note[:200],
+          f"resolved:{ticket.id}:{ticket.redo_count}", note=note)
+
+
+def dissatisfied(ticket: Ticket, comment: str) -> None:
+    heads = _staff_of(ticket.unit_id, {Role.unit_head})
+    _send([ticket.assignee_id, *heads], "dissatisfied", ticket, f"群众不满意：{ticket.category.name}",
+          comment or "反映人对办理结果不满意", f"dissatisfied:{ticket.id}:{ticket.redo_count}",
+          rating="不满意", note=comment or "不满意")
+
+
+def escalated(ticket: Ticket) -> None:
+    heads = _staff_of(ticket.supervising_unit_id, {Role.unit_head}) if ticket.supervising_unit_id else []
+    _send(heads, "escalated", ticket, f"超期督办：{ticket.unit.name}",
+          f"{ticket.category.name}问题已超过时限", f"escalated:{ticket.id}:{ticket.redo_count}")
+
+
+def lead_time(ticket: Ticket) -> timedelta:
+    """How long before the deadline the reminder goes: 2 hours for urgent categories
+    (resolve within a day), 1 day for the rest."""
+    window = ticket.category.resolve_hours or ticket.category.resolve_days * 24
+    return timedelta(hours=2) if window <= 24 else timedelta(days=1)
+
+
+def deadline_soon(ticket: Ticket, now: datetime) -> None:
+    people = [ticket.assignee_id] if ticket.assignee_id else _staff_of(ticket.unit_id, {Role.grid_worker, Role.cadre})
+    hours = max(int((ticket.resolve_by - now).total_seconds() // 3600), 0)
+    _send(people, "deadline_soon", ticket, f"任务即将到期：{ticket.category.name}", f"距办结时限还有约 {hours} 小时",
+          f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", note=f"剩余约{hours}小时")
