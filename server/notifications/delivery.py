@@ -39,13 +39,18 @@ def backoff(attempts: int, *, base: float, cap: float, rng=random.random) -> flo
 
 
 def _take_quota(user_id: int, template: str) -> bool:
-    """Use one one-time subscription of this template, atomically; False when none is left."""
+    """Use one one-time subscription of this template, atomically; False when none is left.
+
+    Committed at once, before WeChat is called: no write transaction stays open across a
+    network call (SQLite has one writer, and the token store may need to write).
+    """
     used = db.session.execute(
         sa.update(SubscriptionQuota)
         .where(SubscriptionQuota.user_id == user_id, SubscriptionQuota.template == template,
                SubscriptionQuota.remaining > 0)
         .values(remaining=SubscriptionQuota.remaining - 1)
     ).rowcount
+    db.session.commit()
     return used == 1
 
 

@@ -34,9 +34,14 @@ def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: s
                    data=_payload(ticket, **extra), dedupe_key=f"{key}:{user_id}")
 
 
+def _responders(unit_id: int) -> list[int]:
+    """The grid workers and cadres of the unit, or its heads when it has none."""
+    return _staff_of(unit_id, {Role.grid_worker, Role.cadre}) or _staff_of(unit_id, {Role.unit_head})
+
+
 def reported(ticket: Ticket) -> None:
-    """A new report: the grid workers and cadres of the unit, and its named responsible people."""
-    staff = _staff_of(ticket.unit_id, {Role.grid_worker, Role.cadre}) or _staff_of(ticket.unit_id, {Role.unit_head})
+    """A new report: the unit's responders and its named responsible people."""
+    staff = _responders(ticket.unit_id)
     responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
         UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
     _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{ticket.category.name}",
@@ -84,7 +89,7 @@ def lead_time(ticket: Ticket) -> timedelta:
 
 
 def deadline_soon(ticket: Ticket, now: datetime) -> None:
-    people = [ticket.assignee_id] if ticket.assignee_id else _staff_of(ticket.unit_id, {Role.grid_worker, Role.cadre})
+    people = [ticket.assignee_id] if ticket.assignee_id else _responders(ticket.unit_id)
     hours = max(int((ticket.resolve_by - now).total_seconds() // 3600), 0)
     _send(people, "deadline_soon", ticket, f"任务即将到期：{ticket.category.name}", f"距办结时限还有约 {hours} 小时",
           f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", note=f"剩余约{hours}小时")

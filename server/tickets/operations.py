@@ -163,11 +163,20 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
     With an idempotency key, a retry with the same body returns the first ticket; the
     same key with another body is refused.
     """
+    fp = _fingerprint(data)
     if idempotency_key:
-        fp = _fingerprint(data)
         existing = _replay(user, idempotency_key, fp)
         if existing is not None:
             return existing, False
+    category = db.session.execute(
+        sa.select(Category).where(Category.code == data["category"], Category.active.is_(True))
+    ).scalar_one_or_none()
+    if category is None:
+        raise Invalid("问题分类不存在", key="unknown_category", errors={"category": data["category"]})
+    lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
+    # WeChat is asked before anything is written: no write transaction waits on the network.
+    held = _check_text(user, data["description"])
+    if idempotency_key:
         claim = IdempotencyKey(user_id=user.id, key=idempotency_key, fingerprint=fp)
         try:
             with db.session.begin_nested():
@@ -178,14 +187,7 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
             if existing is None:
                 raise Conflict("请求正在处理中，请稍后再试", key="conflict") from None
             return existing, False
-    category = db.session.execute(
-        sa.select(Category).where(Category.code == data["category"], Category.active.is_(True))
-    ).scalar_one_or_none()
-    if category is None:
-        raise Invalid("问题分类不存在", key="unknown_category", errors={"category": data["category"]})
-    lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
     media = _take_media(user, data.get("media") or [])
-    held = _check_text(user, data["description"])
     unit, triage = route(category, lat, lng)
     now = utcnow()
     respond_by, resolve_by = _deadlines(category, now)

@@ -9,6 +9,7 @@ storage that all processes share: Redis when configured, the database otherwise.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import requests
@@ -20,6 +21,8 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
 from ..timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 # Tokens are dropped this long before WeChat's expiry, so none is used in its last minutes.
 EXPIRY_MARGIN_SECONDS = 300
@@ -52,9 +55,16 @@ class DatabaseStorage(SessionStorage):
     def set(self, key, value, ttl=None):
         if value is None:
             return
-        t = self.table
         expires_at = utcnow() + timedelta(seconds=ttl) if ttl else None
         values = {"value": json.dumps(value), "expires_at": expires_at}
+        try:
+            self._write(key, values)
+        except sa.exc.OperationalError:
+            # Not cached this time (e.g. SQLite busy): the next caller fetches the same stable token.
+            log.warning("could not store the shared WeChat token")
+
+    def _write(self, key, values):
+        t = self.table
         with self.engine.begin() as conn:
             updated = conn.execute(sa.update(t).where(t.c.key == self._key(key)).values(**values)).rowcount
             if not updated:
@@ -78,8 +88,7 @@ class _SharedToken:
         token = self.session.get(self.access_token_key)
         if token:
             return token
-        self.fetch_access_token()
-        return self.session.get(self.access_token_key)
+        return self.fetch_access_token()["access_token"]
 
     def _keep_token(self, res) -> dict:
         try:
@@ -91,7 +100,7 @@ class _SharedToken:
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
         expires_in = int(result.get("expires_in", 7200))
         self.session.set(self.access_token_key, result["access_token"], max(expires_in - EXPIRY_MARGIN_SECONDS, 30))
-        return {"expires_in": expires_in}
+        return {"access_token": result["access_token"], "expires_in": expires_in}
 
 
 class SharedTokenClient(_SharedToken, WeChatClient):

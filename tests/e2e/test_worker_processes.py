@@ -1,0 +1,120 @@
+"""Real `flask worker` processes against the fake WeChat: one SIGKILLed mid-batch loses
+nothing; two at once never send the same notification twice."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from server.auth.models import User
+from server.extensions import db
+from server.notifications.models import Notification, SubscriptionQuota
+from server.notifications.outbox import notify
+
+pytestmark = pytest.mark.e2e
+TEMPLATE = "ticket_accepted"
+
+
+def _env(fake_wechat, database_url, **extra):
+    return dict(
+        os.environ, DATABASE_URL=database_url, APP_ENV="test", FLASK_APP="server.wsgi",
+        WECHAT_APP_ID=fake_wechat.appid, WECHAT_APP_SECRET=fake_wechat.secret, WECHAT_API_BASE=fake_wechat.base_url,
+        WECHAT_SUBSCRIBE_TEMPLATES=json.dumps({TEMPLATE: "tmpl-accepted"}), SWEEP_INTERVAL_SECONDS="3600",
+        NOTIFY_BATCH="20", **extra)
+
+
+def _worker(env):
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    return subprocess.Popen([flask, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _queue(app, fake_wechat, count, users=10):
+    with app.app_context():
+        people = []
+        for i in range(users):
+            openid = f"w-openid-{i}"
+            fake_wechat.add_user(openid)
+            fake_wechat.grant_subscription(openid, "tmpl-accepted", count)
+            user = User(openid=openid, nickname=f"居民{i}")
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(SubscriptionQuota(user_id=user.id, template=TEMPLATE, remaining=count))
+            people.append(user.id)
+        for n in range(count):
+            notify(people[n % users], TEMPLATE, title="您的反映已受理", body=f"第 {n} 条",
+                   data={"category": "路灯损坏", "status": "已受理", "unit": "花桥社区", "time": "2026-11-01T00:00:00+00:00"})
+        db.session.commit()
+        return set(db.session.execute(sa.select(Notification.id)).scalars())
+
+
+def _wait_all_sent(app, ids, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            done = db.session.execute(sa.select(sa.func.count(Notification.id)).where(
+                Notification.id.in_(ids), Notification.state == "sent")).scalar_one()
+            db.session.remove()
+        if done == len(ids):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def _delivered(fake_wechat):
+    return Counter(int(parse_qs(urlsplit(m["page"]).query)["n"][0]) for m in fake_wechat.sent_messages
+                   if m["template_id"] == "tmpl-accepted")
+
+
+@pytest.fixture
+def outbox_env(ctx, fake_wechat, database_url, monkeypatch):
+    monkeypatch.setitem(ctx.config, "WECHAT_SUBSCRIBE_TEMPLATES", json.dumps({TEMPLATE: "tmpl-accepted"}))
+    fake_wechat.reset_faults()
+    before = len(fake_wechat.sent_messages)
+    yield
+    assert len(fake_wechat.sent_messages) >= before
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(ctx, outbox_env, fake_wechat, database_url):
+    ids = _queue(ctx, fake_wechat, 60)
+    fake_wechat.delay("cgi-bin/message/subscribe/send", 0.05, times=10_000)
+    already = _delivered(fake_wechat)
+    env = _env(fake_wechat, database_url, NOTIFY_LEASE_SECONDS="2")
+    first = _worker(env)
+    time.sleep(2.0)                      # inside its batches
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    sent_before_restart = sum((_delivered(fake_wechat) - already).values())
+    assert 0 < sent_before_restart < len(ids)
+    second = _worker(env)
+    try:
+        assert _wait_all_sent(ctx, ids, timeout=60)
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+        fake_wechat.reset_faults()
+    delivered = _delivered(fake_wechat) - already
+    assert set(delivered) == ids                          # nothing lost
+    assert sum(c - 1 for c in delivered.values()) <= 1     # at most the one in flight at the kill
+
+
+def test_two_workers_never_send_the_same_notification_twice(ctx, outbox_env, fake_wechat, database_url):
+    ids = _queue(ctx, fake_wechat, 200)
+    fake_wechat.delay("cgi-bin/message/subscribe/send", 0.005, times=10_000)
+    already = _delivered(fake_wechat)
+    env = _env(fake_wechat, database_url)
+    workers = [_worker(env), _worker(env)]
+    try:
+        assert _wait_all_sent(ctx, ids, timeout=90)
+    finally:
+        for w in workers:
+            w.terminate()
+        errors = [w.communicate(timeout=15)[1].decode(errors="replace") for w in workers]
+        fake_wechat.reset_faults()
+    delivered = _delivered(fake_wechat) - already
+    assert set(delivered) == ids and all(c == 1 for c in delivered.values()), errors
