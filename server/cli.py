@@ -94,7 +94,14 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(tickets_cli)
+    from .stats.cli import reports_cli
+
+    app.cli.add_command(reports_cli)
     app.cli.add_command(worker_command)
+
+    from .open311.cli import open311_cli
+
+    app.cli.add_command(open311_cli)
 
 
 tickets_cli = AppGroup("tickets", help="问题")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import sqlalchemy as sa
 
 from server import create_app
 from server.config import TestConfig

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from ..units.models import Unit
 
 
 class Role(str, enum.Enum):
@@ -83,5 +87,5 @@ class StaffPost(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="posts")
-    unit: Mapped["Unit"] = relationship(lazy="joined")  # noqa: F821  (units.models)
+    unit: Mapped["Unit"] = relationship(lazy="joined")
 

@@ -3,6 +3,7 @@ ratings and idempotency keys."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -11,6 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
 from .lifecycle import Status
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..categories.models import Category
+    from ..units.models import Unit
 
 _status_type = sa.Enum(Status, name="ticket_status", native_enum=False, create_constraint=True, length=20)
 
@@ -60,10 +66,10 @@ class Ticket(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    category: Mapped["Category"] = relationship(lazy="joined")  # noqa: F821
-    unit: Mapped["Unit"] = relationship(foreign_keys=[unit_id], lazy="joined")  # noqa: F821
-    reporter: Mapped["User | None"] = relationship(foreign_keys=[reporter_id])  # noqa: F821
-    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
+    category: Mapped["Category"] = relationship(lazy="joined")
+    unit: Mapped["Unit"] = relationship(foreign_keys=[unit_id], lazy="joined")
+    reporter: Mapped["User | None"] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
 
     @property
     def due_at(self) -> datetime:
@@ -90,7 +96,7 @@ class TicketEvent(db.Model):
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    actor: Mapped["User | None"] = relationship()  # noqa: F821
+    actor: Mapped["User | None"] = relationship()
 
 
 @event.listens_for(TicketEvent, "before_update")

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.models import StaffPost, User
+from ..auth.models import User
 from ..categories.models import Category
 from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db

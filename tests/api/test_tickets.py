@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.tickets.models import Ticket, TicketEvent
 from server.timeutil import utcnow
-from tests.api.helpers import IN_HQ_1_1, IN_MY_1, OUTSIDE, act, photo, report, user_id
+from tests.api.helpers import IN_MY_1, OUTSIDE, act, photo, report, user_id
 
 
 def test_report_is_routed_by_place_and_category(client, demo, login):

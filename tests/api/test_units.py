@@ -1,5 +1,3 @@
-import json
-
 import sqlalchemy as sa
 
 from server.extensions import db

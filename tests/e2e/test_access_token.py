@@ -8,7 +8,6 @@ import sys
 import pytest
 import redis
 
-from server.extensions import db
 from server.wechat.service import get_wechat
 
 CALLS = 25

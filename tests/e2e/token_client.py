@@ -4,7 +4,6 @@ Used by test_access_token.py: two of these run at once against the same database
 Redis) and the same fake WeChat. Prints one JSON line: {"ok": n, "errors": [...]}.
 """
 import json
-import os
 import sys
 
 from server import create_app

@@ -4,10 +4,9 @@ import threading
 
 import sqlalchemy as sa
 
-from server.auth.models import User
 from server.extensions import db
 from server.tickets.models import Ticket, TicketEvent
-from tests.api.helpers import act, photo, report, user_id
+from tests.api.helpers import act, photo, report
 
 N = 8
 
@@ -52,7 +51,6 @@ def test_n_concurrent_resolves_have_exactly_one_winner(demo, login):
 
 
 def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(demo, login):
-    client = demo.test_client()
     resident = login("resident")
     db.session.commit()
     db.session.remove()

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2: the same tickets through the civic-tech standard (see docs/OPEN311.md)."""
