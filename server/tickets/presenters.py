@@ -110,8 +110,18 @@ def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict],
                    "at": isoformat(ticket.closed_at)} if ticket.rating else None,
         "created_at": isoformat(ticket.created_at),
         "version": ticket.version,
-        "allowed_actions": lc.allowed_actions(status, roles) if viewer else [],
+        "allowed_actions": _actions(ticket, status, roles, viewer),
     }
+
+
+def _actions(ticket: Ticket, status: lc.Status, roles: set[str], viewer: User | None) -> list[str]:
+    """What the viewer may do now: the lifecycle's actions, plus "me too" on others' open reports."""
+    if viewer is None:
+        return []
+    actions = lc.allowed_actions(status, roles)
+    if status in lc.OPEN and not ticket.held and ticket.reporter_id != viewer.id:
+        actions.append("support")
+    return actions
 
 
 def present_events(ticket: Ticket, events: list[TicketEvent], viewer: User | None) -> list[dict]:

@@ -4,7 +4,8 @@ from ..errors import NotFound
 from . import queries
 from .geo import to_wgs84
 from .locator import locate as locate_point
-from .schemas import CoordArgs, UnitDetailSchema, UnitListArgs, UnitPageSchema
+from ..auth import sessions
+from .schemas import CoordArgs, StaffListSchema, UnitDetailSchema, UnitListArgs, UnitPageSchema
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="治理单位")
 
@@ -37,3 +38,12 @@ def locate(args):
 @blp.response(200, UnitDetailSchema)
 def get_unit(unit_id):
     return _detail(queries.get_unit(unit_id))
+
+
+@blp.get("/<int:unit_id>/staff")
+@sessions.login_required
+@blp.response(200, StaffListSchema)
+@blp.doc(security=[{"bearerAuth": []}])
+def unit_staff(unit_id):
+    """Staff of the unit and the units below it, for choosing an assignee (staff of the unit only)."""
+    return {"items": queries.staff_of(queries.get_unit(unit_id), sessions.current_user())}

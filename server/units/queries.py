@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import NotFound
+from ..auth.models import ROLE_LABELS, StaffPost, User
+from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
 from .models import Unit
@@ -39,3 +40,15 @@ def list_units(parent_id=None, kind=None, limit=50, cursor=None) -> dict:
 def subtree_ids(unit: Unit) -> sa.Select:
     """A subquery of the ids of the unit and every unit below it."""
     return sa.select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
+
+
+def staff_of(unit: Unit, viewer: User) -> list[dict]:
+    """Everyone holding a post at the unit or below it; only for staff whose posts reach the unit."""
+    if not any(unit.path.startswith(post.unit.path) for post in viewer.posts):
+        raise Forbidden("只有本单位的工作人员可以查看", key="unit_out_of_scope")
+    rows = db.session.execute(
+        sa.select(StaffPost, User, Unit).join(User, User.id == StaffPost.user_id).join(Unit, Unit.id == StaffPost.unit_id)
+        .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.depth, Unit.id, StaffPost.role, User.id)
+    ).all()
+    return [{"id": user.id, "display": user.nickname or "工作人员", "role": post.role.value,
+             "role_label": ROLE_LABELS[post.role], "unit": where} for post, user, where in rows]

@@ -44,3 +44,15 @@ class UnitDetailSchema(UnitBriefSchema):
 class UnitPageSchema(Schema):
     items = fields.List(fields.Nested(UnitBriefSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class StaffMemberSchema(Schema):
+    id = fields.Integer()
+    display = fields.String()
+    role = fields.String()
+    role_label = fields.String()
+    unit = fields.Nested(UnitBriefSchema)
+
+
+class StaffListSchema(Schema):
+    items = fields.List(fields.Nested(StaffMemberSchema))

@@ -232,3 +232,12 @@ def test_stale_version_is_409_conflict(client, demo, login):
     assert act(client, grid, tid, "accept", version=1).status_code == 200
     res = act(client, grid, tid, "accept")
     assert res.status_code == 409 and res.json["message"] == "invalid_transition"
+
+
+def test_allowed_actions_follow_the_viewer(client, demo, login):
+    resident, neighbour, grid = login("resident"), login("neighbour"), login("grid")
+    tid = report(client, resident).json["id"]
+    assert client.get(f"/api/v1/tickets/{tid}", headers=resident).json["allowed_actions"] == ["withdraw"]
+    assert client.get(f"/api/v1/tickets/{tid}", headers=neighbour).json["allowed_actions"] == ["support"]
+    assert client.get(f"/api/v1/tickets/{tid}", headers=grid).json["allowed_actions"] == ["accept", "return", "transfer", "support"]
+    assert client.get(f"/api/v1/tickets/{tid}").json["allowed_actions"] == []

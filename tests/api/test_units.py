@@ -84,3 +84,13 @@ def test_openapi_document_lists_the_api(client):
     spec = client.get("/api/openapi.json").json
     assert "/api/v1/auth/login" in spec["paths"] and "/api/v1/units/locate" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_unit_staff_for_choosing_an_assignee(client, demo, login):
+    community = _unit("gz-demo-hq-1")
+    staff = client.get(f"/api/v1/units/{community.id}/staff", headers=login("cadre")).json["items"]
+    assert {(s["display"], s["role"]) for s in staff} == {("网格员小王", "grid_worker"), ("社区干部李姐", "cadre")}
+    street = _unit("gz-demo-hq")
+    assert client.get(f"/api/v1/units/{street.id}/staff", headers=login("cadre")).status_code == 403
+    assert client.get(f"/api/v1/units/{community.id}/staff", headers=login("resident")).status_code == 403
+    assert client.get(f"/api/v1/units/{community.id}/staff").status_code == 401
