@@ -5,7 +5,19 @@ import os
 
 from flask import Flask
 
+from werkzeug.routing import IntegerConverter
+
 from .config import Config
+
+
+class BoundedInt(IntegerConverter):
+    """<int:...> in routes: ids beyond a database INT match no route (404), never overflow."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's signature)
+        from .paging import ID_MAX
+
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -24,6 +36,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     if not app.config.get("MEDIA_ROOT"):
         app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = BoundedInt
 
     from . import db_setup
     from .errors import register_error_handlers

@@ -8,6 +8,8 @@ from .errors import Invalid
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Row ids fit a signed 32-bit INT; anything larger names no row (and must not overflow a driver).
+ID_MAX = 2**31 - 1
 
 
 def encode_cursor(values: list) -> str:
@@ -24,7 +26,8 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
     except (ValueError, TypeError):
         raise Invalid("分页参数无效", key="invalid_cursor") from None
     if not isinstance(values, list) or len(values) != arity or not all(
-        isinstance(v, (int, float, str)) for v in values
+        isinstance(v, (int, float, str)) and not isinstance(v, bool) and (not isinstance(v, int) or abs(v) <= ID_MAX)
+        for v in values
     ):
         raise Invalid("分页参数无效", key="invalid_cursor")
     return values

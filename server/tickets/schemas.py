@@ -2,12 +2,14 @@
 filled by presenters.py; these declare them for the OpenAPI document)."""
 from marshmallow import Schema, fields, validate
 
+from ..paging import ID_MAX
+
 from ..units.geo import COORD_SYSTEMS
 from . import lifecycle as lc
 
 Note = lambda **kw: fields.String(load_default="", validate=validate.Length(max=2000), **kw)  # noqa: E731
-Version = lambda: fields.Integer(validate=validate.Range(min=1))  # noqa: E731
-MediaIds = lambda: fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list,  # noqa: E731
+Version = lambda: fields.Integer(validate=validate.Range(min=1, max=ID_MAX))  # noqa: E731
+MediaIds = lambda: fields.List(fields.Integer(validate=validate.Range(min=1, max=ID_MAX)), load_default=list,  # noqa: E731
                                validate=validate.Length(max=9))
 Lat = lambda **kw: fields.Float(validate=validate.Range(-90, 90), allow_nan=False, **kw)  # noqa: E731
 Lng = lambda **kw: fields.Float(validate=validate.Range(-180, 180), allow_nan=False, **kw)  # noqa: E731
@@ -32,13 +34,13 @@ class AcceptSchema(Schema):
 
 class ReturnSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(lc.RETURN_REASONS))
-    duplicate_of = fields.Integer(validate=validate.Range(min=1))
+    duplicate_of = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     note = Note()
     version = Version()
 
 
 class TransferSchema(Schema):
-    unit_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    unit_id = fields.Integer(required=True, validate=validate.Range(min=1, max=ID_MAX))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     version = Version()
 
@@ -52,8 +54,8 @@ class ProposeSchema(AcceptSchema):
 
 
 class AssignSchema(Schema):
-    assignee_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    unit_id = fields.Integer(validate=validate.Range(min=1))
+    assignee_id = fields.Integer(required=True, validate=validate.Range(min=1, max=ID_MAX))
+    unit_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     due_at = fields.AwareDateTime(default_timezone=None)
     priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
     note = Note()
@@ -97,7 +99,7 @@ class ListArgs(Schema):
     status = fields.List(fields.String(validate=validate.OneOf([s.value for s in lc.Status])))
     category = fields.String(validate=validate.Length(max=64))
     overdue = fields.Boolean()
-    unit = fields.Integer(validate=validate.Range(min=1))
+    unit = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
     cursor = fields.String(validate=validate.Length(max=200))
     coord = Coord()

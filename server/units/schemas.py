@@ -2,6 +2,8 @@ import json
 
 from marshmallow import Schema, fields, validate
 
+from ..paging import ID_MAX
+
 from .geo import COORD_SYSTEMS
 from .models import UNIT_KINDS
 
@@ -13,7 +15,7 @@ class CoordArgs(Schema):
 
 
 class UnitListArgs(Schema):
-    parent_id = fields.Integer(validate=validate.Range(min=1))
+    parent_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     kind = fields.String(validate=validate.OneOf(list(UNIT_KINDS)))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(validate=validate.Length(max=200))

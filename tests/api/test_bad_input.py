@@ -52,3 +52,21 @@ def test_unit_list_bad_query(client, query):
 def test_unknown_route_and_method(client):
     _assert_envelope(client.get("/api/v1/nothing-here"), 404)
     _assert_envelope(client.delete("/api/v1/auth/login"), 405)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets/46635964456427241472", "/api/v1/tickets/99999999999999999999999/events",
+                                  "/api/v1/units/9223372036854775808", "/api/v1/tickets/0"])
+def test_huge_ids_are_404_not_500(client, path):
+    res = client.get(path)
+    _assert_envelope(res, 404)
+
+
+def test_huge_ids_in_bodies_and_cursors_are_4xx(client, demo, login):
+    import base64
+
+    h = login("grid")
+    res = client.post("/api/v1/tickets/1/transfer", json={"unit_id": 10**20, "reason": "x"}, headers=h)
+    assert res.status_code == 422
+    cursor = base64.urlsafe_b64encode(b"[100000000000000000000000]").decode().rstrip("=")
+    res = client.get(f"/api/v1/tickets?scope=unit&cursor={cursor}", headers=h)
+    _assert_envelope(res, 422)
