@@ -1,63 +1,21 @@
 """The real gunicorn, production-style settings, the fake WeChat over HTTP."""
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
+
+from tests.e2e.live import Gunicorn, flask, production_env
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(fake_wechat, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
-    env = dict(
-        os.environ,
-        APP_ENV="production",
-        SECRET_KEY="e2e-" + "s" * 40,
-        FIELD_ENCRYPTION_KEYS="ZTJlLWZpZWxkLWtleS1mb3ItdGVzdHMtb25seS0xMjM=",
-        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/e2e.sqlite3",
-        DEV_LOGIN="0",
-        WECHAT_APP_ID=fake_wechat.appid,
-        WECHAT_APP_SECRET=fake_wechat.secret,
-        WECHAT_API_BASE=fake_wechat.base_url,
-        MEDIA_ROOT=str(tmp / "media"),
-        FLASK_APP="server.wsgi",
-        GUNICORN_WORKERS="2",
-    )
-    bindir = os.path.dirname(sys.executable)
-    subprocess.run([os.path.join(bindir, "flask"), "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
-    proc = subprocess.Popen(
-        [os.path.join(bindir, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield base
-    proc.terminate()
-    output = proc.communicate(timeout=30)[0].decode(errors="replace")
+    env = production_env(fake_wechat, tmp_path_factory.mktemp("e2e"))
+    flask(env, "db", "upgrade", "heads")
+    with Gunicorn(env) as live:
+        yield live.base
     # Nothing secret reaches the server's log.
-    assert fake_wechat.secret not in output
-    assert "E2eSessionKey" not in output
+    assert fake_wechat.secret not in live.output
+    assert "E2eSessionKey" not in live.output
 
 
 def test_login_over_http(server, fake_wechat):

@@ -6,77 +6,31 @@ requests) but has no call to file one, so requests are filed with a plain form P
 as the spec describes, and then read back through the client in JSON and in XML.
 """
 import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from tests.e2e.live import Gunicorn, flask, production_env
+
 georeport = pytest.importorskip("georeport")
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(fake_wechat, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("open311")
-    port = _free_port()
-    env = dict(
-        os.environ,
-        APP_ENV="production",
-        SECRET_KEY="e2e-open311-" + "s" * 40,
-        FIELD_ENCRYPTION_KEYS="ZTJlLWZpZWxkLWtleS1mb3ItdGVzdHMtb25seS0xMjM=",
-        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/open311.sqlite3",
-        DEV_LOGIN="0",
-        REDIS_URL="",
-        WECHAT_APP_ID=fake_wechat.appid,
-        WECHAT_APP_SECRET=fake_wechat.secret,
-        WECHAT_API_BASE=fake_wechat.base_url,
-        MEDIA_ROOT=str(tmp / "media"),
-        FLASK_APP="server.wsgi",
-        GUNICORN_WORKERS="2",
-        OPEN311_RATE_LIMIT="20",
-    )
-    flask = os.path.join(os.path.dirname(sys.executable), "flask")
-
-    def cli(*args):
-        return subprocess.run([flask, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-    cli("db", "upgrade", "heads")
-    cli("seed-demo")
+    env = production_env(fake_wechat, tmp_path_factory.mktemp("open311"), OPEN311_RATE_LIMIT="20")
+    flask(env, "db", "upgrade", "heads")
+    flask(env, "seed-demo")
     suffix = os.urandom(3).hex()
-    keys = {name: cli("open311", "keys", "create", f"{name}-{suffix}") for name in ("civic", "burst")}
-    proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-         "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield base, keys
-    proc.terminate()
-    output = proc.communicate(timeout=30)[0].decode(errors="replace")
+    keys = {name: flask(env, "open311", "keys", "create", f"{name}-{suffix}") for name in ("civic", "burst")}
+    with Gunicorn(env) as server:
+        yield server.base, keys
     # Keys travel in query strings and forms; neither reaches the log.
-    assert not any(key in output for key in keys.values())
-    assert '" 500 ' not in output
+    assert not any(key in server.output for key in keys.values())
+    assert '" 500 ' not in server.output
 
 
 def _file(base, key, **fields):

@@ -1,0 +1,74 @@
+"""A real gunicorn (deploy/gunicorn.conf.py) with production settings, for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+BIN = os.path.dirname(sys.executable)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_env(fake_wechat, tmp, **extra) -> dict:
+    """Production settings (no dev login, real secrets) pointed at the fake WeChat."""
+    return dict(
+        os.environ,
+        APP_ENV="production",
+        SECRET_KEY="e2e-" + "s" * 40,
+        FIELD_ENCRYPTION_KEYS="ZTJlLWZpZWxkLWtleS1mb3ItdGVzdHMtb25seS0xMjM=",
+        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/e2e.sqlite3",
+        DEV_LOGIN="0",
+        REDIS_URL="",
+        WECHAT_APP_ID=fake_wechat.appid,
+        WECHAT_APP_SECRET=fake_wechat.secret,
+        WECHAT_API_BASE=fake_wechat.base_url,
+        MEDIA_ROOT=str(tmp / "media"),
+        FLASK_APP="server.wsgi",
+        GUNICORN_WORKERS="2",
+        **extra,
+    )
+
+
+def flask(env: dict, *args: str) -> str:
+    return subprocess.run([os.path.join(BIN, "flask"), *args], env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+class Gunicorn:
+    """`with Gunicorn(env) as server:` serves on a free port until the block ends;
+    `server.output` then holds everything it logged."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.base = ""
+        self.output = ""
+
+    def __enter__(self) -> "Gunicorn":
+        port = free_port()
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.proc.kill()
+        pytest.fail("gunicorn did not start: " + self.proc.stdout.read().decode(errors="replace")[-2000:])
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.output = self.proc.communicate(timeout=30)[0].decode(errors="replace")
