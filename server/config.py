@@ -35,6 +35,10 @@ class Config:
         self.TOKEN_TTL_HOURS = int(env.get("TOKEN_TTL_HOURS", str(24 * 7)))
         self.MEDIA_ROOT = env.get("MEDIA_ROOT", "")  # filled in create_app
         self.RATING_WINDOW_DAYS = int(env.get("RATING_WINDOW_DAYS", "7"))
+        # PIPL: the privacy policy version a user must have agreed to before reporting, and
+        # how long a closed ticket keeps the link to its reporter.
+        self.PRIVACY_POLICY_VERSION = env.get("PRIVACY_POLICY_VERSION", "2026-11")
+        self.PERSONAL_DATA_RETENTION_DAYS = int(env.get("PERSONAL_DATA_RETENTION_DAYS", "365"))
         # Notifications. Subscribe templates: JSON {"ticket_accepted": "<template id>", ...};
         # long-term templates (government services) need no per-user subscription count.
         self.WECHAT_SUBSCRIBE_TEMPLATES = env.get("WECHAT_SUBSCRIBE_TEMPLATES", "{}")

@@ -8,3 +8,4 @@ from .tickets.models import IdempotencyKey, Ticket, TicketEvent, TicketRating, T
 from .stats.models import ReportSnapshot, ReportSnapshotUnit  # noqa: F401
 from .open311.models import ApiKey, RateWindow  # noqa: F401
 from .notifications.models import Notification, SubscriptionQuota  # noqa: F401
+from .privacy.models import ConsentRecord, PersonalDataAccess  # noqa: F401

@@ -95,9 +95,18 @@ def demo(ctx):
 def login(client):
     """login("grid") -> headers for that dev user (a demo staff name or any new name)."""
 
-    def _login(name: str) -> dict:
+    def _login(name: str, *, consent: bool = True) -> dict:
         res = client.post("/api/v1/auth/login", json={"code": f"dev:{name}"})
         assert res.status_code == 200, res.json
-        return {"Authorization": f"Bearer {res.json['token']}"}
+        headers = {"Authorization": f"Bearer {res.json['token']}"}
+        if consent:
+            agree(client, headers)
+        return headers
 
     return _login
+
+
+def agree(client, headers) -> None:
+    """The user agrees to the current privacy policy (needed before a first report)."""
+    version = client.get("/api/v1/me/consent", headers=headers).json["current_version"]
+    assert client.post("/api/v1/me/consent", json={"policy_version": version}, headers=headers).status_code == 201

@@ -44,6 +44,10 @@ class Ticket(db.Model):
     triage: Mapped[bool] = mapped_column(default=False)
     # Held for moderation (content check said "review" or could not run): hidden from public reads.
     held: Mapped[bool] = mapped_column(default=False)
+    # Hidden by a moderator: never shown publicly again (stays held).
+    hidden: Mapped[bool] = mapped_column(default=False)
+    # When the retention period erased the link to the reporter (see privacy.operations).
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
     respond_by: Mapped[datetime] = mapped_column(UTCDateTime())

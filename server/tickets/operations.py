@@ -29,6 +29,7 @@ from ..units.models import Unit
 from ..wechat import service as wechat
 from . import lifecycle as lc
 from . import notices
+from ..privacy import operations as privacy
 from .lifecycle import Status
 from .models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport
 from .permissions import can_read, roles_for, serves, staff_roles_in
@@ -168,6 +169,7 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
         existing = _replay(user, idempotency_key, fp)
         if existing is not None:
             return existing, False
+    privacy.require_consent(user)
     category = db.session.execute(
         sa.select(Category).where(Category.code == data["category"], Category.active.is_(True))
     ).scalar_one_or_none()
@@ -471,6 +473,7 @@ def sweep(now: datetime | None = None, close_after_days: int | None = None) -> d
                 note="已超过时限，转上级督办", data={"late": late, "supervising_unit": ticket.supervising_unit_id})
         notices.escalated(ticket)
     _remind_before_deadlines(now)
+    erased = privacy.erase_expired(now)
     stale = db.session.execute(
         sa.select(Ticket).where(Ticket.status == Status.resolved, Ticket.resolved_at < now - timedelta(days=days))
     ).scalars().all()
@@ -480,7 +483,7 @@ def sweep(now: datetime | None = None, close_after_days: int | None = None) -> d
         ticket.closed_at = now
         _append(ticket, "close", old, None, role, note="评价期已过，未评价", data={"unrated": True})
     _flush()
-    return {"escalated": len(overdue), "closed_unrated": len(stale)}
+    return {"escalated": len(overdue), "closed_unrated": len(stale), "personal_data_erased": erased}
 
 
 def _remind_before_deadlines(now: datetime) -> None:

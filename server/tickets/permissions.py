@@ -41,9 +41,9 @@ def can_read(user: User | None, ticket: Ticket) -> bool:
     return user is not None and (ticket.reporter_id == user.id or is_staff_for(user, ticket))
 
 
-def scope_paths(user: User) -> list[str]:
-    """Path prefixes of the units the user's posts cover, without nested duplicates."""
-    paths = sorted({post.unit.path for post in user.posts}, key=len)
+def scope_paths(user: User, roles: frozenset[str] | None = None) -> list[str]:
+    """Path prefixes of the units the user's posts (of these roles) cover, without nested duplicates."""
+    paths = sorted({post.unit.path for post in user.posts if roles is None or post.role.value in roles}, key=len)
     kept: list[str] = []
     for path in paths:
         if not any(path.startswith(k) for k in kept):

@@ -20,6 +20,7 @@ from ..units.geo import from_wgs84
 from . import lifecycle as lc
 from .models import Ticket, TicketEvent
 from .permissions import is_staff_for, roles_for
+from ..privacy import operations as privacy
 
 ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "承办人", lc.SYSTEM: "系统",
                 **{role.value: label for role, label in ROLE_LABELS.items()}}
@@ -63,7 +64,10 @@ def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int,
 
 
 def present_many(tickets: list[Ticket], viewer: User | None, coord: str = "wgs84", *, with_media: bool = True) -> list[dict]:
+    """Tickets as the viewer may see them; staff shown a reporter's data leave a row in the access log."""
     media = _report_media([t.id for t in tickets]) if with_media else {}
+    if viewer is not None and viewer.posts:
+        privacy.log_access(viewer, [t for t in tickets if is_staff_for(viewer, t)])
     users = _users([t.reporter_id for t in tickets] + [t.assignee_id for t in tickets])
     return [_present(t, viewer, coord, media.get(t.id, []), users) for t in tickets]
 

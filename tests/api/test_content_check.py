@@ -1,11 +1,14 @@
 """msgSecCheck v2 on report text: risky is refused, review is held hidden, an outage holds it."""
 from tests.api.helpers import report
+from tests.conftest import agree
 
 
 def _wechat_user(client, fake_wechat, code, openid):
     fake_wechat.add_login_code(code, openid)
     token = client.post("/api/v1/auth/login", json={"code": code}).json["token"]
-    return {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"}
+    agree(client, headers)
+    return headers
 
 
 def test_risky_text_is_refused(client, demo, fake_wechat):

@@ -16,6 +16,7 @@ from server.notifications.worker import drain
 from server.tickets import operations
 from server.timeutil import utcnow
 from tests.api.helpers import act, report
+from tests.conftest import agree
 
 TEMPLATE_IDS = {"ticket_accepted": "tmpl-accepted", "ticket_answered": "tmpl-answered", "new_report": "tmpl-new",
                 "task_assigned": "tmpl-task", "dissatisfied": "tmpl-dissatisfied", "escalated": "tmpl-escalated",
@@ -32,6 +33,7 @@ def templates(app, monkeypatch):
 def _wechat_resident(client, fake_wechat, name):
     fake_wechat.add_login_code(f"code-{name}", f"openid-{name}")
     token = client.post("/api/v1/auth/login", json={"code": f"code-{name}"}).json["token"]
+    agree(client, {"Authorization": f"Bearer {token}"})
     return {"Authorization": f"Bearer {token}"}, db.session.execute(
         sa.select(User).where(User.openid == f"openid-{name}")).scalar_one()
 

@@ -1,0 +1,1 @@
+"""Personal information (PIPL): consent, access, copy, deletion, staff access log, retention; moderation."""

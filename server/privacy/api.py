@@ -1,0 +1,113 @@
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import sessions
+from ..moderation import operations as moderation
+from ..tickets.presenters import present, present_many
+from ..tickets.queries import readable_ticket
+from ..tickets.schemas import TicketOut, TicketPage
+from ..timeutil import isoformat
+from . import operations
+
+blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="个人信息与审核")
+BEARER = [{"bearerAuth": []}]
+
+
+class ConsentIn(Schema):
+    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class ConsentOut(Schema):
+    policy_version = fields.String()
+    current_version = fields.String()
+    consented = fields.Boolean()
+    accepted_at = fields.String(allow_none=True)
+
+
+class QueueArgs(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class ModerateIn(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class HideIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+def _consent_state(user, row=None):
+    current = operations.current_policy()
+    return {"policy_version": row.policy_version if row else current, "current_version": current,
+            "consented": operations.has_consented(user), "accepted_at": isoformat(row.accepted_at) if row else None}
+
+
+@blp.get("/me/consent")
+@sessions.login_required
+@blp.response(200, ConsentOut)
+@blp.doc(security=BEARER)
+def get_consent():
+    """Whether the user has agreed to the current privacy policy."""
+    return _consent_state(sessions.current_user())
+
+
+@blp.post("/me/consent")
+@sessions.login_required
+@blp.arguments(ConsentIn)
+@blp.response(201, ConsentOut)
+@blp.doc(security=BEARER)
+def give_consent(body):
+    """Record the user's agreement to the privacy policy (before the first report)."""
+    user = sessions.current_user()
+    return _consent_state(user, operations.record_consent(user, body["policy_version"]))
+
+
+@blp.get("/me/export")
+@sessions.login_required
+@blp.response(200)
+@blp.doc(security=BEARER)
+def export_me():
+    """Everything held about me, as JSON, my photos included (base64)."""
+    return operations.export(sessions.current_user())
+
+
+@blp.delete("/me")
+@sessions.login_required
+@blp.response(204)
+@blp.doc(security=BEARER)
+def delete_me():
+    """Delete my account; my reports stay in the public record, anonymised."""
+    operations.delete_account(sessions.current_user())
+
+
+@blp.get("/moderation/tickets")
+@sessions.login_required
+@blp.arguments(QueueArgs, location="query")
+@blp.response(200, TicketPage)
+@blp.doc(security=BEARER)
+def moderation_queue(args):
+    """Held reports in my units, waiting to be approved or hidden."""
+    user = sessions.current_user()
+    result = moderation.queue(user, **args)
+    return {"items": present_many(result["items"], user), "next_cursor": result["next_cursor"]}
+
+
+@blp.post("/moderation/tickets/<int:ticket_id>/approve")
+@sessions.login_required
+@blp.arguments(ModerateIn)
+@blp.response(200, TicketOut)
+@blp.doc(security=BEARER)
+def approve(body, ticket_id):
+    user = sessions.current_user()
+    return present(moderation.approve(readable_ticket(ticket_id, user), user, body["note"]), user)
+
+
+@blp.post("/moderation/tickets/<int:ticket_id>/hide")
+@sessions.login_required
+@blp.arguments(HideIn)
+@blp.response(200, TicketOut)
+@blp.doc(security=BEARER)
+def hide(body, ticket_id):
+    user = sessions.current_user()
+    return present(moderation.hide(readable_ticket(ticket_id, user), user, body["reason"]), user)

@@ -1,0 +1,127 @@
+"""PIPL: consent before the first report, a copy of my data, deleting my account, the
+staff access log, retention; and the moderation queue for held reports."""
+import base64
+import io
+from datetime import timedelta
+
+import sqlalchemy as sa
+from PIL import Image
+
+from server.extensions import db
+from server.privacy.models import PersonalDataAccess
+from server.tickets.models import Ticket
+from server.timeutil import utcnow
+from tests.api.helpers import act, photo, report
+from tests.conftest import agree
+
+
+def test_no_report_before_consent(client, demo, login):
+    h = login("newcomer", consent=False)
+    res = report(client, h)
+    assert res.status_code == 403 and res.json["message"] == "consent_required"
+    assert res.json["errors"]["policy_version"]
+    stale = client.post("/api/v1/me/consent", json={"policy_version": "2001-01"}, headers=h)
+    assert stale.status_code == 422 and stale.json["message"] == "policy_outdated"
+    agree(client, h)
+    assert client.get("/api/v1/me/consent", headers=h).json["consented"] is True
+    assert report(client, h).status_code == 201
+
+
+def test_export_has_everything_of_mine_and_nothing_of_others(client, demo, login, fake_wechat):
+    fake_wechat.add_phone_code("exp-1", phone="13700001111")
+    me, other = login("me"), login("other")
+    client.post("/api/v1/me/phone", json={"code": "exp-1"}, headers=me)
+    mine = report(client, me, media=[photo(client, me)], description="我家楼下路灯坏了").json["id"]
+    report(client, other, description="别人的反映")
+    data = client.get("/api/v1/me/export", headers=me).json
+    assert data["user"]["phone"] == "13700001111"
+    assert [t["id"] for t in data["tickets"]] == [mine] and data["tickets"][0]["events"][0]["action"] == "report"
+    assert data["consents"] and "别人的反映" not in str(data)
+    assert Image.open(io.BytesIO(base64.b64decode(data["photos"][0]["base64"]))).format == "JPEG"
+
+
+def test_deleting_my_account_keeps_my_reports_public_and_anonymous(client, demo, login):
+    me, neighbour = login("leaving"), login("staying")
+    mine = report(client, me).json["id"]
+    theirs = report(client, neighbour).json["id"]
+    client.post(f"/api/v1/tickets/{theirs}/support", headers=me)
+    assert client.get(f"/api/v1/tickets/{theirs}").json["supporters"] == 1
+    assert client.delete("/api/v1/me", headers=me).status_code == 204
+    assert client.get("/api/v1/me", headers=me).status_code == 401
+    public = client.get(f"/api/v1/tickets/{mine}").json
+    assert public["reporter"] == {"display": "匿名群众"} and public["status"] == "submitted"
+    assert db.session.get(Ticket, mine).reporter_id is None
+    assert client.get(f"/api/v1/tickets/{theirs}").json["supporters"] == 0
+
+
+def test_staff_reads_of_reporter_data_are_logged(client, demo, login):
+    resident = login("resident")
+    tid = report(client, resident).json["id"]
+    client.get(f"/api/v1/tickets/{tid}", headers=resident)           # the reporter: not logged
+    client.get(f"/api/v1/tickets/{tid}", headers=login("neighbour"))  # the public sees no personal data
+    client.get(f"/api/v1/tickets/{tid}", headers=login("grid"))
+    client.get("/api/v1/tickets?scope=unit", headers=login("cadre"))
+    rows = db.session.execute(sa.select(PersonalDataAccess).order_by(PersonalDataAccess.id)).scalars().all()
+    assert [(r.ticket_id, r.fields) for r in rows] == [(tid, "phone_masked"), (tid, "phone_masked")]
+    assert len({r.staff_id for r in rows}) == 2 and all(r.subject_id for r in rows)
+
+
+def test_retention_erases_the_reporter_link_of_old_closed_tickets(client, demo, login, app, monkeypatch):
+    from server.tickets.operations import sweep
+
+    monkeypatch.setitem(app.config, "PERSONAL_DATA_RETENTION_DAYS", 30)
+    resident, grid = login("resident"), login("grid")
+    old = report(client, resident).json["id"]
+    fresh = report(client, resident).json["id"]
+    act(client, grid, old, "return", reason="invalid", note="无效")
+    act(client, grid, fresh, "return", reason="invalid", note="无效")
+    db.session.get(Ticket, old).closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    assert sweep()["personal_data_erased"] == 1
+    db.session.commit()
+    assert db.session.get(Ticket, old).reporter_id is None and db.session.get(Ticket, fresh).reporter_id is not None
+
+
+def _held_ticket(client, fake_wechat, name):
+    fake_wechat.set_text_verdict("请审核", "review")
+    fake_wechat.add_login_code(f"mod-{name}", f"mod-openid-{name}")
+    token = client.post("/api/v1/auth/login", json={"code": f"mod-{name}"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    agree(client, headers)
+    t = report(client, headers, description="请审核：路灯坏了").json
+    assert t["held"] is True
+    return t["id"], headers
+
+
+def test_moderators_approve_held_reports(client, demo, login, fake_wechat):
+    tid, reporter = _held_ticket(client, fake_wechat, "a")
+    grid = login("grid")
+    assert [t["id"] for t in client.get("/api/v1/moderation/tickets", headers=grid).json["items"]] == [tid]
+    assert client.get("/api/v1/moderation/tickets", headers=login("resident")).status_code == 403
+    assert client.get("/api/v1/moderation/tickets", headers=login("deputy")).status_code == 403
+    assert client.get(f"/api/v1/tickets/{tid}").status_code == 404
+    deputy = client.post(f"/api/v1/moderation/tickets/{tid}/approve", json={}, headers=login("deputy"))
+    assert deputy.status_code == 403                       # deputies deliberate; they do not moderate
+    res = client.post(f"/api/v1/moderation/tickets/{tid}/approve", json={"note": "内容正常"}, headers=grid)
+    assert res.status_code == 200 and res.json["held"] is False
+    assert client.get(f"/api/v1/tickets/{tid}").status_code == 200
+    events = client.get(f"/api/v1/tickets/{tid}/events", headers=grid).json["items"]
+    assert "approve" in [e["action"] for e in events]
+    assert "approve" not in [e["action"] for e in client.get(f"/api/v1/tickets/{tid}/events").json["items"]]
+    again = client.post(f"/api/v1/moderation/tickets/{tid}/approve", json={}, headers=grid)
+    assert again.status_code == 409 and again.json["message"] == "not_held"
+
+
+def test_hidden_reports_never_appear_publicly(client, demo, login, fake_wechat):
+    tid, reporter = _held_ticket(client, fake_wechat, "b")
+    grid = login("grid")
+    res = client.post(f"/api/v1/moderation/tickets/{tid}/hide", json={"reason": "含有他人隐私"}, headers=grid)
+    assert res.status_code == 200 and res.json["held"] is True
+    assert client.get(f"/api/v1/tickets/{tid}").status_code == 404
+    assert client.get("/api/v1/tickets/nearby?lat=30.57&lng=114.27").json["items"] == []
+    assert client.get("/api/v1/tickets/map?min_lat=30.5&min_lng=114.2&max_lat=30.7&max_lng=114.4").json["items"] == []
+    assert client.get("/open311/v2/requests.json").json == []
+    assert client.get(f"/api/v1/tickets/{tid}", headers=reporter).status_code == 200
+    assert client.get("/api/v1/moderation/tickets", headers=grid).json["items"] == []
+    inbox = client.get("/api/v1/notifications", headers=reporter).json["items"]
+    assert inbox and "未通过审核" in inbox[0]["body"]
