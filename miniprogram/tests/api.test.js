@@ -1,7 +1,11 @@
 // 登录与 API 模块：凭据、401 重新登录、断网重试沿用同一个幂等键、错误变成中文提示。
-const { createWx, NETWORK_FAIL } = require('./helpers/wx')
+const { createWx, NETWORK_FAIL, USER, error } = require('./helpers/wx')
+const { ticket, media, CATEGORIES } = require('./helpers/fixtures')
 const config = require('../src/config')
 const api = require('../src/utils/api')
+
+// 一份合乎服务器要求的反映
+const REPORT = { category: 'streetlight', description: '路灯不亮', lat: 30.57, lng: 114.27, coord: 'gcj02', address: '', media: [1], anonymous: false }
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -50,9 +54,7 @@ describe('login', () => {
   test('a 401 triggers one new login and the request is retried once', async () => {
     wx.__storage.gz_token = 'stale'
     wx.__server.on('GET', '/me', (req) =>
-      req.header.Authorization === 'Bearer stale'
-        ? { status: 401, body: { code: 401, status: 'Unauthorized', message: 'invalid_token', errors: {} } }
-        : { id: 'u1', nickname: '王阿姨', posts: [] }
+      req.header.Authorization === 'Bearer stale' ? error(401, 'unauthorized', '登录已过期，请重新登录') : USER
     )
     const me = await api.get('/me')
     expect(me.nickname).toBe('王阿姨')
@@ -63,7 +65,7 @@ describe('login', () => {
   })
 
   test('a second 401 is not retried again (no login loop)', async () => {
-    wx.__server.on('GET', '/me', { status: 401, body: { code: 401, message: 'invalid_token', errors: {} } })
+    wx.__server.on('GET', '/me', error(401, 'unauthorized', '登录已过期，请重新登录'))
     await expect(api.get('/me')).rejects.toMatchObject({ status: 401 })
     expect(wx.login).toHaveBeenCalledTimes(2) // 一次开始时登录，一次 401 后重新登录
     expect(wx.__server.calls('GET', '/me')).toHaveLength(2)
@@ -71,10 +73,11 @@ describe('login', () => {
 
   test('requests that hit 401 together share one new login', async () => {
     wx.__storage.gz_token = 'stale'
-    const handler = (req) =>
-      req.header.Authorization === 'Bearer stale' ? { status: 401, body: { message: 'invalid_token' } } : { ok: true }
-    wx.__server.on('GET', '/a', handler).on('GET', '/b', handler)
-    await Promise.all([api.get('/a'), api.get('/b')])
+    const stale = (req) => req.header.Authorization === 'Bearer stale'
+    wx.__server
+      .on('GET', '/me', (req) => (stale(req) ? error(401, 'unauthorized', '请先登录') : USER))
+      .on('GET', '/categories', (req) => (stale(req) ? error(401, 'unauthorized', '请先登录') : { items: CATEGORIES }))
+    await Promise.all([api.get('/me'), api.get('/categories')])
     expect(wx.__server.calls('POST', '/auth/login')).toHaveLength(1)
   })
 
@@ -114,14 +117,27 @@ describe('base URL', () => {
   test('query strings are encoded and empty values left out', () => {
     expect(api.buildQuery({ scope: 'mine', status: '', cursor: null, q: '路 灯' })).toBe('?scope=mine&q=%E8%B7%AF%20%E7%81%AF')
   })
+
+  test('a list repeats the key, as the server reads it (status=a&status=b)', () => {
+    expect(api.buildQuery({ scope: 'unit', status: ['submitted', 'accepted'] })).toBe('?scope=unit&status=submitted&status=accepted')
+  })
+
+  test('photo paths from the server (/media/...) get the host; full URLs and local files are kept', () => {
+    expect(api.mediaUrl('/media/2026/10/ab/photo1.jpg')).toBe('http://127.0.0.1:8000/media/2026/10/ab/photo1.jpg')
+    expect(api.mediaUrl('https://cdn.example.cn/a.jpg')).toBe('https://cdn.example.cn/a.jpg')
+    expect(api.mediaUrl('wxfile://tmp_1.jpg')).toBe('wxfile://tmp_1.jpg')
+    expect(api.mediaUrl('')).toBe('')
+    global.wx = createWx({ envVersion: 'release' })
+    expect(api.mediaUrl('/media/x.jpg')).toBe(config.hosts.release + '/media/x.jpg')
+  })
 })
 
 describe('idempotency and retry', () => {
   test('every POST carries a UUID v4 Idempotency-Key, a new one per call', async () => {
-    wx.__server.on('POST', '/x', { ok: true })
-    await api.post('/x', {})
-    await api.post('/x', {})
-    const keys = wx.__server.calls('POST', '/x').map((c) => c.header['Idempotency-Key'])
+    wx.__server.on('POST', '/notifications/read-all', { unread: 0 })
+    await api.post('/notifications/read-all')
+    await api.post('/notifications/read-all')
+    const keys = wx.__server.calls('POST', '/notifications/read-all').map((c) => c.header['Idempotency-Key'])
     expect(keys[0]).toMatch(UUID_V4)
     expect(keys[1]).toMatch(UUID_V4)
     expect(keys[0]).not.toBe(keys[1])
@@ -129,9 +145,9 @@ describe('idempotency and retry', () => {
 
   test('a network failure is retried with the SAME key', async () => {
     let n = 0
-    wx.__server.on('POST', '/tickets', () => (++n < 3 ? NETWORK_FAIL : { status: 201, body: { id: 't1' } }))
-    const ticket = await api.post('/tickets', { a: 1 }, { key: 'key-1' })
-    expect(ticket.id).toBe('t1')
+    wx.__server.on('POST', '/tickets', () => (++n < 3 ? NETWORK_FAIL : { status: 201, body: ticket({ id: 5, status: 'submitted', status_label: '待受理' }) }))
+    const created = await api.post('/tickets', REPORT, { key: 'key-1' })
+    expect(created.id).toBe(5)
     const calls = wx.__server.calls('POST', '/tickets')
     expect(calls).toHaveLength(3)
     calls.forEach((c) => expect(c.header['Idempotency-Key']).toBe('key-1'))
@@ -139,7 +155,7 @@ describe('idempotency and retry', () => {
 
   test('when the network stays down the error says so in Chinese', async () => {
     wx.__server.on('POST', '/tickets', NETWORK_FAIL)
-    const err = await api.post('/tickets', {}, { key: 'k' }).catch((e) => e)
+    const err = await api.post('/tickets', REPORT, { key: 'k' }).catch((e) => e)
     expect(err.network).toBe(true)
     expect(wx.__server.calls('POST', '/tickets')).toHaveLength(1 + config.networkRetries)
     expect(api.messageFor(err)).toBe('网络不好，请稍后再试')
@@ -147,9 +163,9 @@ describe('idempotency and retry', () => {
 
   test('uploads go to /media as field "file" with their own key, retried with it', async () => {
     let n = 0
-    wx.__server.on('POST', '/media', () => (++n === 1 ? NETWORK_FAIL : { status: 201, body: { id: 'm9', url: 'u', thumbnail_url: 't' } }))
+    wx.__server.on('POST', '/media', () => (++n === 1 ? NETWORK_FAIL : { status: 201, body: media(9, { width: 800, height: 600 }) }))
     const res = await api.upload('wxfile://a.jpg', { key: 'photo-key' })
-    expect(res.id).toBe('m9')
+    expect(res.id).toBe(9)
     const calls = wx.uploadFile.mock.calls.map((c) => c[0])
     expect(calls).toHaveLength(2)
     calls.forEach((c) => {
@@ -163,19 +179,30 @@ describe('idempotency and retry', () => {
 
 describe('errors become Chinese messages', () => {
   test('errors.detail from the server is shown as is', async () => {
-    wx.__server.on('POST', '/tickets/t1/accept', {
-      status: 409,
-      body: { code: 409, status: 'Conflict', message: 'invalid_transition', errors: { detail: '这件事已经被退回了' } },
-    })
-    const err = await api.post('/tickets/t1/accept', {}).catch((e) => e)
+    wx.__server.on('POST', '/tickets/1/accept', error(409, 'invalid_transition', '当前状态（已退回）不能进行此操作'))
+    const err = await api.post('/tickets/1/accept', {}).catch((e) => e)
     expect(err.status).toBe(409)
     expect(err.key).toBe('invalid_transition')
     api.showError(err)
-    expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '这件事已经被退回了', icon: 'none' }))
+    expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '当前状态（已退回）不能进行此操作', icon: 'none' }))
   })
 
-  test('without a detail, the message key picks the text', () => {
+  test('a validation error from the server keeps its field messages', async () => {
+    wx.__server.on('POST', '/tickets', error(422, 'validation_error', '填写的内容有误，请检查', { fields: { json: { lat: ['Missing data for required field.'] } } }))
+    const err = await api.post('/tickets', REPORT).catch((e) => e)
+    expect(err.status).toBe(422)
+    expect(err.errors.fields.json.lat).toBeTruthy()
+    expect(api.messageFor(err)).toBe('填写的内容有误，请检查')
+  })
+
+  test('without a detail (e.g. a gateway error page), the message key picks the text', () => {
     expect(api.messageFor({ status: 409, key: 'conflict' })).toMatch(/别人刚刚处理过/)
+    expect(api.messageFor({ status: 403, key: 'not_staff' })).toBe('只有工作人员可以看这些')
+  })
+
+  test('a 409 on a page that refreshes says it refreshed only for "conflict"', () => {
+    expect(api.refreshedMessage({ status: 409, key: 'conflict', detail: '内容已被他人修改，请刷新后重试' })).toBe('别人刚刚处理过这件事，已为您刷新，请再看一下')
+    expect(api.refreshedMessage({ status: 409, key: 'invalid_transition', detail: '当前状态（已关闭）不能进行此操作' })).toBe('当前状态（已关闭）不能进行此操作')
   })
 
   test('without a known key, the HTTP status picks the text', () => {

@@ -1,6 +1,7 @@
 // 消息、成绩单、通报。
-const { createWx } = require('./helpers/wx')
-const { loadPage, render, settle } = require('./helpers/page')
+const { createWx, lastToast } = require('./helpers/wx')
+const { loadPage, render, settle, tap, text } = require('./helpers/page')
+const { notification, unitCard, bulletinBrief, bulletinUnit, UNIT_BRIEF } = require('./helpers/fixtures')
 const config = require('../src/config')
 
 let notificationsId
@@ -19,73 +20,139 @@ beforeEach(() => {
   config.retryDelayMs = 0
 })
 
-test('notifications: unread ones stand out; opening marks read and goes to the report', async () => {
-  wx.__server.on('GET', '/notifications', {
+function inbox(unread) {
+  return {
     items: [
-      { id: 'n1', title: '您反映的问题已受理', body: '路灯：幸福里社区已受理', ticket_id: 't1', read: false, created_at: '2026-10-01T09:00:00+08:00' },
-      { id: 'n2', title: '您反映的问题已办结', body: '请您评价', ticket_id: 't2', read: true, created_at: '2026-10-02T09:00:00+08:00' },
+      notification({ id: 12, title: '您的反映已受理', body: '花桥社区已受理您反映的路灯损坏问题', ticket_id: 1, read: false }),
+      notification({ id: 11, template: 'ticket_answered', title: '您的反映已办结，请评价', body: '已更换灯泡', ticket_id: 2, read: true, created_at: '2026-10-02T01:00:00+00:00' }),
+      notification({ id: 10, template: 'ticket_returned', title: '您的反映已退回', body: '重复反映', ticket_id: 3, read: false }),
     ],
     next_cursor: null,
-    unread: 1,
-  })
-  wx.__server.on('POST', '/notifications/n1/read', {})
+    unread,
+  }
+}
+
+async function openInbox() {
   const page = render(notificationsId)
   page.instance.onLoad({})
   await settle()
+  return page
+}
+
+test('notifications: unread ones stand out; opening marks read and goes to the report', async () => {
+  wx.__server.on('GET', '/notifications', inbox(2))
+  wx.__server.on('POST', '/notifications/12/read', { unread: 1 })
+  const page = await openInbox()
   const notes = page.querySelectorAll('.note')
   expect(notes[0].dom.className).toMatch(/note-unread/)
   expect(notes[1].dom.className).not.toMatch(/note-unread/)
-  expect(page.dom.textContent).toContain('有1条没看过的消息')
+  expect(notes[0].dom.textContent).toContain('10月1日 09:00')
+  expect(page.dom.textContent).toContain('有2条没看过的消息')
   notes[0].dispatchEvent('tap')
   await settle()
-  expect(wx.__server.calls('POST', '/notifications/n1/read')).toHaveLength(1)
-  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=t1' }))
-  expect(page.data.unread).toBe(0)
+  const read = wx.__server.calls('POST', '/notifications/12/read')
+  expect(read).toHaveLength(1)
+  expect(read[0].header['Idempotency-Key']).toBeTruthy()
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=1' }))
+  expect(page.data.unread).toBe(1)
+  expect(page.querySelectorAll('.note')[0].dom.className).not.toMatch(/note-unread/)
 })
 
-test('report card: the three rates of a unit for a month, and the bulletins', async () => {
-  wx.__server.on('GET', '/units', { items: [{ id: 7, name: '幸福里社区' }] })
-  wx.__server.on('GET', '/stats/units/7', (req) => ({
-    unit: { id: 7, name: '幸福里社区' },
-    period: req.query.period,
-    received: 42,
-    response_rate: 0.976,
-    resolution_rate: 0.881,
-    satisfaction_rate: 0.9,
-    unrated: 3,
-    overdue: 1,
-    ranked: true,
-  }))
-  wx.__server.on('GET', '/bulletins', { items: [{ id: 'b1', title: '2026年9-10月接诉即办通报', period: '2026-09/2026-10', published_at: '2026-11-05T10:00:00+08:00' }] })
-  const page = render(statsId)
-  page.instance.onLoad({ unit: '7', period: '2026-10' })
+test('notifications: an already read one is opened without marking it again', async () => {
+  wx.__server.on('GET', '/notifications', inbox(2))
+  const page = await openInbox()
+  page.querySelectorAll('.note')[1].dispatchEvent('tap')
   await settle()
-  expect(wx.__server.calls('GET', '/stats/units/7')[0].query.period).toBe('2026-10')
+  expect(wx.__server.calls('POST', /^\/notifications\/\d+\/read$/)).toHaveLength(0)
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=2' }))
+})
+
+test('notifications: "mark all as read" uses read-all and clears the marks', async () => {
+  wx.__server.on('GET', '/notifications', inbox(2))
+  wx.__server.on('POST', '/notifications/read-all', { unread: 0 })
+  const page = await openInbox()
+  tap(page, '#read-all')
+  await settle()
+  expect(wx.__server.calls('POST', '/notifications/read-all')).toHaveLength(1)
+  expect(page.data.unread).toBe(0)
+  expect(page.querySelectorAll('.note-unread')).toHaveLength(0)
+  expect(page.querySelector('#read-all')).toBeUndefined()
+})
+
+test('report card: the three rates of a unit for a month, its rank, and the bulletins', async () => {
+  wx.__server.on('GET', '/units', { items: [UNIT_BRIEF], next_cursor: null })
+  wx.__server.on('GET', '/stats/units/4', (req) => unitCard({ period: req.query.period, period_label: req.query.period === '2026-09' ? '2026年9月' : '2026年10月' }))
+  wx.__server.on('GET', '/bulletins', { items: [bulletinBrief()], next_cursor: null })
+  const page = render(statsId)
+  page.instance.onLoad({ unit: '4', period: '2026-10' })
+  await settle()
+  expect(wx.__server.calls('GET', '/units')[0].query.limit).toBe('200')
+  expect(wx.__server.calls('GET', '/stats/units/4')[0].query.period).toBe('2026-10')
   const card = page.querySelector('#card').dom.textContent
-  expect(card).toContain('幸福里社区 2026年10月')
+  expect(card).toContain('花桥社区 2026年10月')
   expect(card).toContain('42')
   expect(card).toContain('97.6%响应率')
   expect(card).toContain('88.1%解决率')
   expect(card).toContain('90%满意率')
   expect(card).toContain('超时 1 件，还没评价 3 件')
+  expect(text(page, '#rank')).toBe('在2个单位中排第2名')
   expect(page.dom.textContent).toContain('2026年9-10月接诉即办通报')
+  expect(page.dom.textContent).toContain('2026年9月至10月')
   page.instance.onPickPeriod({ detail: { value: '2026-09' } })
   await settle()
-  expect(wx.__server.calls('GET', '/stats/units/7')[1].query.period).toBe('2026-09')
+  expect(wx.__server.calls('GET', '/stats/units/4')[1].query.period).toBe('2026-09')
+  expect(page.querySelector('#card').dom.textContent).toContain('2026年9月')
 })
 
-test('a bulletin shows each unit with its rates', async () => {
-  wx.__server.on('GET', '/bulletins/b1', {
-    id: 'b1',
-    title: '9-10月通报',
-    published_at: '2026-11-05T10:00:00+08:00',
-    units: [{ unit: { id: 7, name: '幸福里社区' }, received: 42, response_rate: 0.98, resolution_rate: 0.9, satisfaction_rate: 0.95 }],
-  })
-  const page = render(bulletinId)
-  page.instance.onLoad({ id: 'b1' })
+test('report card: a rate with nothing to count is a dash, and a small unit is not ranked', async () => {
+  wx.__server.on('GET', '/units', { items: [UNIT_BRIEF], next_cursor: null })
+  wx.__server.on('GET', '/stats/units/4', unitCard({ received: 2, satisfaction_rate: null, rated: 0, ranked: false, rank: null, score: null }))
+  wx.__server.on('GET', '/bulletins', { items: [], next_cursor: null })
+  const page = render(statsId)
+  page.instance.onLoad({ unit: '4', period: '2026-10' })
   await settle()
-  const row = page.querySelector('.table-row').dom.textContent
-  expect(row).toContain('1. 幸福里社区')
-  expect(row).toContain('98%')
-  expect(row).toContain('95%')
+  const card = page.querySelector('#card').dom.textContent
+  expect(card).toContain('—满意率')
+  expect(card).toContain('件数不到5件，不参加排名')
+  expect(page.querySelector('#rank')).toBeUndefined()
+})
+
+test('a bulletin lists the units level by level, each group in rank order', async () => {
+  const district = { id: 1, code: 'gz-demo', name: '共治示范区', kind: 'district' }
+  const hq = { id: 2, code: 'gz-demo-hq', name: '花桥街道', kind: 'street' }
+  const my = { id: 3, code: 'gz-demo-my', name: '民意街道', kind: 'street' }
+  wx.__server.on('GET', '/bulletins/1', Object.assign(bulletinBrief(), {
+    min_tickets: 5,
+    weights: { response_rate: 0.3, resolution_rate: 0.4, satisfaction_rate: 0.3 },
+    definitions: {},
+    units: [
+      bulletinUnit(district, null, 0, { rank: null, ranked: false }),
+      bulletinUnit(hq, 1, 1, { rank: 1, response_rate: 0.98, satisfaction_rate: 0.95 }),
+      bulletinUnit(my, 1, 1, { rank: null, ranked: false, received: 3, response_rate: null }),
+    ],
+  }))
+  const page = render(bulletinId)
+  page.instance.onLoad({ id: '1' })
+  await settle()
+  expect(page.querySelectorAll('.group-title').map((g) => g.dom.textContent)).toEqual(['总体', '共治示范区下面的单位'])
+  const rows = page.querySelectorAll('.table-row').map((r) => r.dom.textContent)
+  expect(rows[1]).toContain('花桥街道')
+  expect(rows[1]).toContain('第1名')
+  expect(rows[1]).toContain('98%')
+  expect(rows[1]).toContain('95%')
+  expect(rows[2]).toContain('民意街道')
+  expect(rows[2]).toContain('不排名')
+  expect(rows[2]).toContain('—')
+  expect(page.dom.textContent).toContain('2026年9月至10月')
+  expect(wx.setNavigationBarTitle).toHaveBeenCalledWith({ title: '2026年9-10月接诉即办通报' })
+})
+
+test('a bulletin that does not exist says so', async () => {
+  const { error } = require('./helpers/wx')
+  wx.__server.on('GET', '/bulletins/9', error(404, 'bulletin_not_found', '通报不存在'))
+  const page = render(bulletinId)
+  page.instance.onLoad({ id: '9' })
+  await settle()
+  expect(page.dom.textContent).toContain('通报不存在')
+  expect(lastToast(wx)).toBe('')
 })

@@ -1,6 +1,8 @@
 // 居民反映：校验、提交带幂等键、断网后再提交沿用同一个键、附近重复、订阅提醒、隐私同意。
 const { createWx, NETWORK_FAIL, lastToast } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
+const { ticket, media, consent } = require('./helpers/fixtures')
+const { error } = require('./helpers/wx')
 const config = require('../src/config')
 const fs = require('fs')
 const path = require('path')
@@ -49,13 +51,35 @@ function ticketPosts() {
   return wx.__server.calls('POST', '/tickets')
 }
 
+// 刚提交的反映，服务器回的样子
+function created(overrides = {}) {
+  return ticket(
+    Object.assign(
+      {
+        id: 100,
+        status: 'submitted',
+        status_label: '待受理',
+        coord: 'gcj02',
+        assignee: null,
+        responded_at: null,
+        resolved_at: null,
+        supporters: 0,
+        allowed_actions: ['withdraw'],
+        version: 1,
+      },
+      overrides
+    )
+  )
+}
+
+
 test('shows the category grid with a glyph icon for each category', async () => {
   const page = await openForm()
   const tiles = page.querySelectorAll('.cat-tile')
-  expect(tiles.map((t) => t.dom.textContent.trim())).toEqual(['灯路灯', '垃垃圾', '路道路'])
+  expect(tiles.map((t) => t.dom.textContent.trim())).toEqual(['灯路灯损坏', '洁环境卫生', '路道路破损'])
   tiles[1].dispatchEvent('tap')
   await settle()
-  expect(page.data.categoryCode).toBe('garbage')
+  expect(page.data.categoryCode).toBe('sanitation')
   expect(tiles[1].dom.className).toMatch(/cat-tile-on/)
 })
 
@@ -118,11 +142,11 @@ test('a description over 2000 characters is refused', async () => {
 test('submits the report with an Idempotency-Key and shows the thank-you panel', async () => {
   wx.__server.on('POST', '/tickets', (req) => ({
     status: 201,
-    body: {
-      id: 't100', status: 'submitted', category: { code: 'streetlight', name: '路灯', icon: 'streetlight' },
-      description: req.data.description, unit: { id: 7, code: 'xfl', name: '幸福里社区' },
-      respond_by: new Date(Date.now() + 24 * 3600 * 1000 + 60000).toISOString(), media: [], version: 1,
-    },
+    body: created({
+      description: req.data.description,
+      respond_by: new Date(Date.now() + 24 * 3600 * 1000 + 60000).toISOString(),
+      media: [media(1)],
+    }),
   }))
   const page = await openForm()
   await fillAll(page)
@@ -140,17 +164,17 @@ test('submits the report with an Idempotency-Key and shows the thank-you panel',
     lng: 114.2734,
     coord: 'gcj02',
     address: '',
-    media: ['m1'],
+    media: [1],
     anonymous: false,
   })
   expect(page.dom.textContent).toContain('已经提交，谢谢您！')
-  expect(page.dom.textContent).toContain('幸福里社区')
+  expect(page.dom.textContent).toContain('花桥社区')
   expect(page.dom.textContent).toContain('受理还剩 1天')
 })
 
 test('after a network failure, submitting again sends the SAME Idempotency-Key', async () => {
   let online = false
-  wx.__server.on('POST', '/tickets', () => (online ? { status: 201, body: { id: 't1', status: 'submitted' } } : NETWORK_FAIL))
+  wx.__server.on('POST', '/tickets', () => (online ? { status: 201, body: created() } : NETWORK_FAIL))
   const page = await openForm()
   await fillAll(page)
 
@@ -174,7 +198,7 @@ test('after a network failure, submitting again sends the SAME Idempotency-Key',
 
 test('a changed report after a failure gets a new key, a new report after success too', async () => {
   let fail = true
-  wx.__server.on('POST', '/tickets', () => (fail ? NETWORK_FAIL : { status: 201, body: { id: 't1', status: 'submitted' } }))
+  wx.__server.on('POST', '/tickets', () => (fail ? NETWORK_FAIL : { status: 201, body: created() }))
   config.networkRetries = 0
   try {
     const page = await openForm()
@@ -195,8 +219,8 @@ test('a changed report after a failure gets a new key, a new report after succes
 
 test('a photo that failed to upload is uploaded again with its own key on submit', async () => {
   let n = 0
-  wx.__server.on('POST', '/media', () => (++n <= 1 + config.networkRetries ? NETWORK_FAIL : { status: 201, body: { id: 'm7', url: 'u', thumbnail_url: 't' } }))
-  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  wx.__server.on('POST', '/media', () => (++n <= 1 + config.networkRetries ? NETWORK_FAIL : { status: 201, body: media(7, { width: 800, height: 600 }) }))
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   const page = await openForm()
   await fillAll(page)
   expect(page.data.photos[0].state).toBe('failed')
@@ -205,7 +229,7 @@ test('a photo that failed to upload is uploaded again with its own key on submit
   await settle()
   const keys = wx.uploadFile.mock.calls.map((c) => c[0].header['Idempotency-Key'])
   expect(new Set(keys).size).toBe(1)
-  expect(ticketPosts()[0].data.media).toEqual(['m7'])
+  expect(ticketPosts()[0].data.media).toEqual([7])
 })
 
 test('asks for at most the photos left of 9', async () => {
@@ -222,10 +246,11 @@ test('nearby reports of the same kind are shown before submitting, with "me too"
   wx.__server.on('GET', '/tickets/nearby', (req) => ({
     items:
       req.query.category === 'streetlight'
-        ? [{ id: 't9', status: 'accepted', category: { code: 'streetlight', name: '路灯', icon: 'streetlight' }, description: '路灯坏了', supporters: 2, distance_m: 35 }]
+        ? [ticket({ id: 9, status: 'accepted', status_label: '已受理', description: '路灯坏了', supporters: 2, distance_m: 35.2, coord: 'gcj02', reporter: { display: '群众' }, allowed_actions: ['support'] })]
         : [],
+    next_cursor: null,
   }))
-  wx.__server.on('POST', '/tickets/t9/support', { supporters: 3 })
+  wx.__server.on('POST', '/tickets/9/support', { supporters: 3 })
   const page = await openForm()
   page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
   await settle()
@@ -237,7 +262,7 @@ test('nearby reports of the same kind are shown before submitting, with "me too"
 
   page.querySelector('.support-btn').dispatchEvent('tap')
   await settle()
-  const support = wx.__server.calls('POST', '/tickets/t9/support')
+  const support = wx.__server.calls('POST', '/tickets/9/support')
   expect(support).toHaveLength(1)
   expect(support[0].header['Idempotency-Key']).toMatch(UUID_V4)
   expect(page.dom.textContent).toContain('已记下')
@@ -245,7 +270,7 @@ test('nearby reports of the same kind are shown before submitting, with "me too"
 })
 
 test('choosing the place on the map keeps its address', async () => {
-  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   const page = await openForm()
   tap(page, '#choose-location')
   await settle()
@@ -258,8 +283,8 @@ test('choosing the place on the map keeps its address', async () => {
 })
 
 test('after submitting, the subscribe prompt reports what was accepted', async () => {
-  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
-  wx.__server.on('POST', '/me/subscriptions', { quota: { ticket_accepted: 1 } })
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+  wx.__server.on('POST', '/me/subscriptions', { quota: { ticket_accepted: 1, ticket_answered: 1 } })
   wx.requestSubscribeMessage.mockImplementation((opts) =>
     setTimeout(() => opts.success({ errMsg: 'requestSubscribeMessage:ok', TPL_ACC: 'accept', TPL_ANS: 'accept', TPL_RATE: 'reject' }), 0)
   )
@@ -280,7 +305,7 @@ test('after submitting, the subscribe prompt reports what was accepted', async (
 })
 
 test('if every template is refused nothing is reported', async () => {
-  wx.__server.on('POST', '/tickets', { status: 201, body: { id: 't1', status: 'submitted' } })
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   wx.requestSubscribeMessage.mockImplementation((opts) =>
     setTimeout(() => opts.success({ TPL_ACC: 'reject', TPL_ANS: 'reject', TPL_RATE: 'reject' }), 0)
   )
@@ -292,6 +317,56 @@ test('if every template is refused nothing is reported', async () => {
   await settle()
   expect(wx.__server.calls('POST', '/me/subscriptions')).toHaveLength(0)
   expect(page.dom.textContent).toContain('没有开启提醒')
+})
+
+describe('consent to the privacy policy before the first report (server: /me/consent)', () => {
+  test('someone who agreed already sees no consent box', async () => {
+    wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+    const page = await openForm()
+    expect(page.querySelector('#consent-box')).toBeUndefined()
+    await fillAll(page)
+    tap(page, '#submit')
+    await settle()
+    expect(wx.__server.calls('POST', '/me/consent')).toHaveLength(0)
+    expect(ticketPosts()).toHaveLength(1)
+  })
+
+  test('a first-time reporter must tick the box; the consent is recorded before the report', async () => {
+    wx.__server.on('GET', '/me/consent', consent(false))
+    wx.__server.on('POST', '/me/consent', { status: 201, body: consent(true) })
+    wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+    const page = await openForm()
+    expect(page.querySelector('#consent-box')).toBeDefined()
+    await fillAll(page)
+    tap(page, '#submit')
+    await settle()
+    expect(text(page, '#form-error')).toBe('请先勾选“我已阅读并同意隐私保护指引”')
+    expect(ticketPosts()).toHaveLength(0)
+    expect(wx.__server.calls('POST', '/me/consent')).toHaveLength(0)
+
+    tap(page, '#consent')
+    await settle()
+    tap(page, '#submit')
+    await settle()
+    const consents = wx.__server.calls('POST', '/me/consent')
+    expect(consents).toHaveLength(1)
+    expect(consents[0].data).toEqual({ policy_version: '2026-11' })
+    const order = wx.__server.requests.filter((r) => r.method === 'POST' && /^\/(me\/consent|tickets)$/.test(r.path)).map((r) => r.path)
+    expect(order).toEqual(['/me/consent', '/tickets'])
+    expect(page.data.done).not.toBeNull()
+  })
+
+  test('if the server still says consent_required, the box comes back with its version', async () => {
+    wx.__server.on('POST', '/tickets', error(403, 'consent_required', '请先阅读并同意《用户隐私保护指引》', { policy_version: '2026-12' }))
+    const page = await openForm()
+    await fillAll(page)
+    tap(page, '#submit')
+    await settle()
+    expect(text(page, '#form-error')).toBe('请先阅读并同意《用户隐私保护指引》')
+    expect(page.querySelector('#consent-box')).toBeDefined()
+    expect(page.data.policyVersion).toBe('2026-12')
+    expect(page.data.consentChecked).toBe(false)
+  })
 })
 
 describe('privacy agreement', () => {

@@ -1,14 +1,8 @@
 // 工作台：按岗位显示任务箱、督办、议题；期限倒计时与超时标记。
 const { createWx, USER } = require('./helpers/wx')
 const { loadPage, render, settle, tap } = require('./helpers/page')
-const { ticket, hoursFromNow } = require('./helpers/fixtures')
+const { ticket, hoursFromNow, userWith } = require('./helpers/fixtures')
 const config = require('../src/config')
-
-const unit = { id: 7, code: 'xfl', name: '幸福里社区' }
-
-function userWith(...roles) {
-  return Object.assign({}, USER, { posts: roles.map((role) => ({ unit, role })) })
-}
 
 let pageId
 let wx
@@ -44,13 +38,14 @@ test('a grid worker sees my tasks and the unit, without supervision or deliberat
   expect(lastQuery().status).toBeUndefined()
 })
 
-test('a unit head gets the supervision list: overdue tickets of the unit', async () => {
+test('a unit head gets the supervision list: the server\'s scope=supervision (overdue, escalated to us)', async () => {
   setup(userWith('unit_head'))
   const page = await open()
   expect(page.querySelectorAll('.tab').map((t) => t.dom.textContent)).toEqual(['我的任务', '本单位', '督办'])
   tap(page, '#tab-supervise')
   await settle()
-  expect(lastQuery()).toMatchObject({ scope: 'unit', overdue: 'true' })
+  expect(lastQuery()).toEqual({ scope: 'supervision', limit: '20' })
+  expect(page.querySelector('.filters')).toBeUndefined()
 })
 
 test('a deputy gets the deliberation list', async () => {
@@ -73,9 +68,9 @@ test('the status filter narrows the list', async () => {
 
 test('deadlines count down, overdue tasks are marked', async () => {
   setup(userWith('grid_worker'), [
-    ticket({ id: 'a', status: 'submitted', respond_by: hoursFromNow(5), overdue: false }),
-    ticket({ id: 'b', status: 'in_progress', resolve_by: hoursFromNow(-30), overdue: true, description: '井盖丢了' }),
-    ticket({ id: 'c', status: 'assigned', resolve_by: hoursFromNow(50), overdue: false }),
+    ticket({ id: 31, status: 'submitted', status_label: '待受理', respond_by: hoursFromNow(5), overdue: false }),
+    ticket({ id: 32, status: 'in_progress', status_label: '办理中', resolve_by: hoursFromNow(-30), overdue: true, description: '井盖丢了' }),
+    ticket({ id: 33, status: 'assigned', status_label: '已派单', resolve_by: hoursFromNow(50), overdue: false, priority: 'urgent', redo: true, redo_count: 1 }),
   ])
   const page = await open()
   const cards = page.querySelectorAll('.task')
@@ -88,6 +83,9 @@ test('deadlines count down, overdue tasks are marked', async () => {
   expect(marks[0].dom.textContent).toBe('超时')
   expect(cards[1].dom.contains(marks[0].dom)).toBe(true)
   expect(cards[2].dom.textContent).toContain('办结还剩 2天2小时')
+  expect(cards[2].dom.textContent).toContain('紧急')
+  expect(cards[2].dom.textContent).toContain('重办')
+  expect(cards[1].dom.textContent).toContain('办理中')
   expect(page.querySelector('#overdue-count').dom.textContent).toBe('有1件已超时，请尽快办理')
   // 快到期（不足一天）的用醒目颜色
   expect(page.data.items[0].soon).toBe(true)
@@ -98,13 +96,13 @@ test('more tasks load with next_cursor', async () => {
   setup(userWith('grid_worker'))
   wx.__server.on('GET', '/tickets', (req) =>
     req.query.cursor === 'c2'
-      ? { items: [ticket({ id: 'y' })], next_cursor: null }
-      : { items: [ticket({ id: 'x' })], next_cursor: 'c2' }
+      ? { items: [ticket({ id: 40 })], next_cursor: null }
+      : { items: [ticket({ id: 41 })], next_cursor: 'c2' }
   )
   const page = await open()
   page.instance.onReachBottom()
   await settle()
-  expect(page.data.items.map((t) => t.id)).toEqual(['x', 'y'])
+  expect(page.data.items.map((t) => t.id)).toEqual([41, 40])
 })
 
 test('someone without a post is told so', async () => {

@@ -2,29 +2,39 @@
 const config = require('../config')
 const session = require('./session')
 const uuid = require('./uuid')
+const urls = require('./urls')
 
 const NETWORK_MESSAGE = '网络不好，请稍后再试'
 const FALLBACK_MESSAGE = '出了点问题，请稍后再试'
 
-// 服务器的 message 键 -> 给人看的话
+// 服务器的错误都带 errors.detail（一句中文），原样给人看；没有 detail 时（例如网关返回的错误页），
+// 按 message 键、再按 HTTP 状态给一句中文。键取自服务器（server/errors.py 与各处 key="..."）。
 const MESSAGES = {
-  conflict: '别人刚刚处理过这件事，已为您刷新，请再看一下',
+  conflict: '别人刚刚处理过这件事，请刷新后再看',
   invalid_transition: '这件事现在不能这样处理，请刷新后再看',
-  not_found: '没有找到这条内容',
   forbidden: '您没有权限做这件事',
-  permission_denied: '您没有权限做这件事',
+  not_staff: '只有工作人员可以看这些',
+  unit_out_of_scope: '这个单位不归您管',
   unauthorized: '登录已过期，请重新打开小程序',
-  invalid_token: '登录已过期，请重新打开小程序',
+  not_found: '没有找到这条内容',
+  ticket_not_found: '没有找到这条反映',
+  notification_not_found: '没有找到这条消息',
+  bulletin_not_found: '没有找到这期通报',
   validation_error: '填写的内容有误，请检查一下',
-  invalid_request: '填写的内容有误，请检查一下',
-  media_required: '请至少拍一张照片',
-  file_too_large: '照片太大了，请换一张',
+  photo_required: '请至少拍一张照片',
+  note_required: '请写一下办理结果',
+  invalid_media: '照片没传好，请重新拍一张',
+  file_required: '请选一张照片',
+  payload_too_large: '照片太大了，请换一张',
   unsupported_media_type: '这种文件传不上去，请换一张照片',
+  content_risky: '内容里有不合适的字词，请改一改',
   rate_limited: '操作太频繁了，请稍等一会儿',
-  too_many_requests: '操作太频繁了，请稍等一会儿',
-  idempotency_conflict: '上一次提交还在处理，请稍等再看',
-  outside_service_area: '这个地方不在服务范围内',
+  already_rated: '您已经评价过了',
+  outside_all_units: '这个地方不在服务范围内',
+  invalid_code: '登录没有成功，请稍后再试',
   login_failed: '登录没有成功，请稍后再试',
+  service_unavailable: '服务器正忙，请稍后再试',
+  database_unavailable: '服务器正忙，请稍后再试',
 }
 
 const STATUS_MESSAGES = {
@@ -51,27 +61,19 @@ class ApiError extends Error {
   }
 }
 
-function envVersion() {
-  try {
-    const info = wx.getAccountInfoSync()
-    return (info && info.miniProgram && info.miniProgram.envVersion) || 'develop'
-  } catch (e) {
-    return 'develop'
-  }
-}
-
-function baseUrl() {
-  const host = config.hosts[envVersion()] || config.hosts.release
-  return host.replace(/\/+$/, '') + config.apiPrefix
-}
+const envVersion = urls.envVersion
+const baseUrl = urls.baseUrl
 
 function buildQuery(query) {
   if (!query) return ''
   const parts = []
   Object.keys(query).forEach((k) => {
-    const v = query[k]
-    if (v === undefined || v === null || v === '') return
-    parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(String(v)))
+    // 数组按服务器的写法重复同一个键：status=a&status=b
+    const values = Array.isArray(query[k]) ? query[k] : [query[k]]
+    values.forEach((v) => {
+      if (v === undefined || v === null || v === '') return
+      parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(String(v)))
+    })
   })
   return parts.length ? '?' + parts.join('&') : ''
 }
@@ -94,8 +96,6 @@ function errorFrom(statusCode, body) {
   let detail = ''
   if (b.errors && typeof b.errors === 'object' && typeof b.errors.detail === 'string') {
     detail = b.errors.detail
-  } else if (typeof b.detail === 'string') {
-    detail = b.detail
   }
   return new ApiError({
     status: statusCode,
@@ -113,6 +113,14 @@ function messageFor(err) {
   if (STATUS_MESSAGES[err.status]) return STATUS_MESSAGES[err.status]
   if (err.status >= 500) return '服务器正忙，请稍后再试'
   return FALLBACK_MESSAGE
+}
+
+// 办理、评价遇到 409 时页面会自动刷新：conflict（别人先改过）就说已刷新，
+// 其余（例如 invalid_transition）用服务器那句话
+const REFRESHED_MESSAGE = '别人刚刚处理过这件事，已为您刷新，请再看一下'
+
+function refreshedMessage(err) {
+  return err && err.key === 'conflict' ? REFRESHED_MESSAGE : messageFor(err)
 }
 
 function showError(err) {
@@ -251,8 +259,10 @@ module.exports = {
   NETWORK_MESSAGE,
   envVersion,
   baseUrl,
+  mediaUrl: urls.mediaUrl,
   buildQuery,
   messageFor,
+  refreshedMessage,
   showError,
   login,
   ensureLogin,

@@ -1,5 +1,6 @@
 // 把服务器给的数据变成界面上好读的文字。
 const labels = require('./labels')
+const urls = require('./urls')
 
 function pad(n) {
   return n < 10 ? '0' + n : '' + n
@@ -109,21 +110,44 @@ function metersBetween(lat1, lng1, lat2, lng2) {
   return 6371000 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a))
 }
 
+// 服务器的比率是 0 到 1 的小数；分母为 0 时是 null，显示“—”
 function percent(rate) {
   if (rate === undefined || rate === null || isNaN(rate)) return '—'
-  const v = rate <= 1 ? rate * 100 : rate
-  return `${Math.round(v * 10) / 10}%`
+  return `${Math.round(rate * 1000) / 10}%`
 }
 
-// 给列表和详情用的一份“好显示”的工单
+// 以一点为中心、边长约 2×radius 米的方框（地图查询用）
+function boxAround(lat, lng, radius) {
+  const dLat = radius / 111320
+  const dLng = radius / (111320 * Math.max(Math.cos((lat * Math.PI) / 180), 0.01))
+  const r = (x) => Math.round(x * 1e6) / 1e6
+  return {
+    min_lat: r(lat - dLat),
+    min_lng: r(lng - dLng),
+    max_lat: r(lat + dLat),
+    max_lng: r(lng + dLng),
+  }
+}
+
+// 照片：服务器给的相对地址补上主机
+function photos(media) {
+  return (media || []).map((m) => ({
+    id: m.id,
+    url: urls.mediaUrl(m.url),
+    thumb: urls.mediaUrl(m.thumbnail_url || m.url),
+  }))
+}
+
+// 给列表和详情用的一份“好显示”的工单（字段与服务器的 TicketOut 一一对应）
 function ticketView(t, now) {
   const category = t.category || {}
   const icon = labels.iconFor(category.icon, category.name)
   const dl = deadline(t, now)
+  const pics = photos(t.media)
   return {
     id: t.id,
     status: t.status,
-    statusLabel: labels.statusLabel(t.status),
+    statusLabel: t.status_label || labels.statusLabel(t.status),
     categoryName: category.name || '其他问题',
     icon: category.icon || '',
     glyph: icon.glyph,
@@ -133,15 +157,23 @@ function ticketView(t, now) {
     unitName: (t.unit && t.unit.name) || '',
     assigneeName: (t.assignee && t.assignee.display) || '',
     reporterName: (t.reporter && t.reporter.display) || '',
+    responsibles: (t.responsibles || [])
+      .map((r) => [r.title, r.name].filter(Boolean).join(' '))
+      .filter(Boolean)
+      .join('、'),
     createdText: dateTime(t.created_at, now),
     deadlineText: dl ? dl.text : '',
     overdue: !!((dl && dl.overdue) || t.overdue),
     soon: !!(dl && dl.soon),
     redo: !!t.redo,
-    urgent: t.priority === 'urgent' || t.priority === 'high',
+    // 内容待审核：只有反映人和工作人员看得到
+    held: !!t.held,
+    urgent: t.priority === 'urgent',
+    returnReason: t.status === 'returned' ? labels.reasonLabel(t.return_reason) : '',
+    duplicateOf: t.duplicate_of || null,
     supporters: t.supporters || 0,
     distanceText: distance(t.distance_m),
-    thumb: t.media && t.media.length ? t.media[0].thumbnail_url || t.media[0].url : '',
+    thumb: pics.length ? pics[0].thumb : '',
   }
 }
 
@@ -157,5 +189,7 @@ module.exports = {
   distance,
   metersBetween,
   percent,
+  boxAround,
+  photos,
   ticketView,
 }

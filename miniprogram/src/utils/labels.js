@@ -12,10 +12,9 @@ const STATUS = {
   withdrawn: '已撤回',
 }
 
-// 时间线上每一步的说法
+// 时间线上每一步的说法。动作名取自服务器（server/tickets/operations.py）。
 const ACTION = {
-  submit: '提交反映',
-  create: '提交反映',
+  report: '提交反映',
   accept: '受理',
   return: '退回',
   transfer: '转给其他单位',
@@ -24,31 +23,34 @@ const ACTION = {
   assign: '派单',
   progress: '进展',
   resolve: '办结答复',
+  redo: '不满意，重新办理',
   rate: '评价',
-  close: '关闭',
-  reopen: '重新办理',
-  escalate: '上级督办',
-  support: '有人也遇到了',
-  remind: '提醒',
+  close: '评价期已过，关闭',
+  escalate: '超时，上级督办',
+  merge: '合并了重复的反映',
 }
 
+// 岗位的说法（服务器也会给 role_label，有就用服务器的）
 const ROLE = {
   resident: '居民',
   reporter: '反映人',
+  assignee: '承办人',
   grid_worker: '网格员',
   cadre: '干部',
-  unit_head: '负责人',
+  unit_head: '单位负责人',
   deputy: '人大代表',
   admin: '管理员',
   system: '系统',
 }
 
+// 退回的原因。not_adopted（不予采纳）只用于议题，其余只用于待受理的反映。
 const RETURN_REASONS = [
   { value: 'out_of_scope', label: '不归我们管' },
   { value: 'duplicate', label: '重复反映' },
   { value: 'needs_info', label: '信息不够，请补充' },
   { value: 'invalid', label: '情况不属实' },
 ]
+const NOT_ADOPTED = { value: 'not_adopted', label: '不予采纳' }
 
 const RATINGS = [
   { value: 'satisfied', label: '满意' },
@@ -61,22 +63,23 @@ const PRIORITIES = [
   { value: 'urgent', label: '紧急' },
 ]
 
-// 问题类型的图标：一个大字加一种底色（不用图片，任何手机都清楚）
+// 问题类型的图标：一个大字加一种底色（不用图片，任何手机都清楚）。
+// 键是服务器分类的 icon（GET /categories）。
 const ICONS = {
-  streetlight: { glyph: '灯', color: '#8a5a00' },
+  warning: { glyph: '险', color: '#b3261e' },
   water: { glyph: '水', color: '#0b5cad' },
+  power: { glyph: '电', color: '#9a6700' },
+  gas: { glyph: '气', color: '#bf360c' },
+  heating: { glyph: '暖', color: '#c62828' },
+  streetlight: { glyph: '灯', color: '#8a5a00' },
   road: { glyph: '路', color: '#4a4a4a' },
-  garbage: { glyph: '垃', color: '#1f6b2a' },
-  greenery: { glyph: '绿', color: '#2e7d32' },
+  garbage: { glyph: '洁', color: '#1f6b2a' },
+  tree: { glyph: '绿', color: '#2e7d32' },
   noise: { glyph: '噪', color: '#6a1b9a' },
   parking: { glyph: '车', color: '#00695c' },
-  safety: { glyph: '安', color: '#b3261e' },
   building: { glyph: '楼', color: '#5d4037' },
-  elevator: { glyph: '梯', color: '#37474f' },
-  drain: { glyph: '管', color: '#01579b' },
-  power: { glyph: '电', color: '#9a6700' },
-  dispute: { glyph: '和', color: '#ad1457' },
-  other: { glyph: '其', color: '#455a64' },
+  construction: { glyph: '建', color: '#6d4c41' },
+  care: { glyph: '老', color: '#ad1457' },
 }
 
 function statusLabel(status) {
@@ -97,8 +100,13 @@ function ratingLabel(value) {
 }
 
 function reasonLabel(value) {
-  const r = RETURN_REASONS.find((x) => x.value === value)
+  const r = RETURN_REASONS.concat([NOT_ADOPTED]).find((x) => x.value === value)
   return r ? r.label : ''
+}
+
+// 这一状态下退回能选的原因：议题只能“不予采纳”，待受理的不能
+function returnReasonsFor(status) {
+  return status === 'deliberating' ? [NOT_ADOPTED] : RETURN_REASONS
 }
 
 function iconFor(icon, name) {
@@ -112,6 +120,7 @@ module.exports = {
   ACTION,
   ROLE,
   RETURN_REASONS,
+  NOT_ADOPTED,
   RATINGS,
   PRIORITIES,
   ICONS,
@@ -120,5 +129,6 @@ module.exports = {
   roleLabel,
   ratingLabel,
   reasonLabel,
+  returnReasonsFor,
   iconFor,
 }

@@ -1,30 +1,220 @@
-// 测试数据：一条反映和它的经过
+// 测试数据：照着真服务器的应答写（id 是整数，照片地址是相对的 /media/...，
+// 错误带 errors.detail）。假服务器发出去时会按 OpenAPI 副本再核对一遍。
+
+const UNIT = { id: 4, code: 'gz-demo-hq-1', name: '花桥社区' }
+const UNIT_BRIEF = Object.assign({ kind: 'community', kind_label: '社区', parent_id: 2, depth: 2 }, UNIT)
+
+const USER = {
+  id: 1,
+  nickname: '王阿姨',
+  phone_masked: '138****0000',
+  posts: [],
+  created_at: '2026-09-01T08:00:00+00:00',
+}
+
+// 有岗位的人：posts: [{unit, role, role_label}]
+const ROLE_LABELS = { grid_worker: '网格员', cadre: '干部', unit_head: '单位负责人', deputy: '人大代表', admin: '管理员' }
+
+function post(role, unit) {
+  const u = unit || UNIT
+  return { unit: { id: u.id, code: u.code, name: u.name, kind: u.kind || 'community' }, role, role_label: ROLE_LABELS[role] }
+}
+
+function userWith(...roles) {
+  return Object.assign({}, USER, { id: 2, nickname: '网格员小王', posts: roles.map((role) => post(role)) })
+}
+
+const CATEGORIES = [
+  { id: 6, code: 'streetlight', name: '路灯损坏', icon: 'streetlight', description: '', handler_kind: 'community', respond_hours: 24, resolve_days: 7, resolve_hours: null },
+  { id: 8, code: 'sanitation', name: '环境卫生', icon: 'garbage', description: '', handler_kind: 'community', respond_hours: 24, resolve_days: 7, resolve_hours: null },
+  { id: 7, code: 'road_damage', name: '道路破损', icon: 'road', description: '', handler_kind: 'street', respond_hours: 24, resolve_days: 7, resolve_hours: null },
+]
+
+const TEMPLATES = [
+  { name: 'ticket_accepted', template_id: 'TPL_ACC', title: '反映已受理', long_term: false },
+  { name: 'ticket_answered', template_id: 'TPL_ANS', title: '反映已答复', long_term: false },
+  { name: 'rate_reminder', template_id: 'TPL_RATE', title: '请评价办理结果', long_term: false },
+]
+
+// 上传照片的应答（POST /media）与工单里的照片（MediaOut）
+function media(id, extra) {
+  return Object.assign(
+    {
+      id,
+      url: `/media/2026/10/ab/photo${id}.jpg`,
+      thumbnail_url: `/media/2026/10/ab/photo${id}-thumb.jpg`,
+    },
+    extra || {}
+  )
+}
+
+// 一条反映（TicketOut），默认已办结、等反映人评价
 function ticket(overrides = {}) {
   return Object.assign(
     {
-      id: 't1',
+      id: 1,
       status: 'resolved',
       status_label: '已办结',
-      category: { code: 'streetlight', name: '路灯', icon: 'streetlight' },
+      category: { code: 'streetlight', name: '路灯损坏', icon: 'streetlight' },
       description: '3号楼门口的路灯不亮了',
       lat: 30.58,
       lng: 114.27,
+      coord: 'wgs84',
       address: '幸福路8号',
-      unit: { id: 7, code: 'xfl', name: '幸福里社区' },
-      assignee: { id: 's2', display: '李师傅' },
-      reporter: { display: '王**' },
-      respond_by: '2026-10-02T09:00:00+08:00',
-      resolve_by: '2026-10-05T09:00:00+08:00',
+      unit: UNIT,
+      responsibles: [{ name: '郑书记', title: '社区书记' }],
+      triage: false,
+      held: false,
+      reporter: { id: 1, display: '王阿姨', phone_masked: '138****0000' },
+      assignee: { id: 2, display: '李师傅' },
+      priority: 'normal',
+      respond_by: '2026-10-02T01:00:00+00:00',
+      resolve_by: '2026-10-05T01:00:00+00:00',
+      due_at: '2026-10-05T01:00:00+00:00',
+      responded_at: '2026-10-01T01:00:00+00:00',
+      resolved_at: '2026-10-02T08:30:00+00:00',
       overdue: false,
       redo: false,
-      priority: 'normal',
-      media: [{ id: 'm1', url: 'https://img/m1.jpg', thumbnail_url: 'https://img/m1_t.jpg' }],
+      redo_count: 0,
+      return_reason: null,
+      duplicate_of: null,
+      media: [media(1)],
       supporters: 2,
       rating: null,
-      created_at: '2026-10-01T08:00:00+08:00',
+      created_at: '2026-10-01T00:00:00+00:00',
       version: 4,
       allowed_actions: ['rate'],
     },
+    overrides
+  )
+}
+
+// 时间线上的一步（EventOut）
+function event(overrides = {}) {
+  return Object.assign(
+    {
+      id: 1,
+      action: 'report',
+      from_status: null,
+      to_status: 'submitted',
+      to_status_label: '待受理',
+      actor: { role: 'reporter', display: '反映人（我）' },
+      note: '',
+      public: true,
+      data: {},
+      media: [],
+      at: '2026-10-01T00:00:00+00:00',
+    },
+    overrides
+  )
+}
+
+// 一条消息（NotificationOut）
+function notification(overrides = {}) {
+  return Object.assign(
+    {
+      id: 1,
+      template: 'ticket_accepted',
+      title: '您的反映已受理',
+      body: '花桥社区已受理您反映的路灯损坏问题',
+      ticket_id: 1,
+      read: false,
+      delivery: 'inbox',
+      delivery_label: '站内消息',
+      created_at: '2026-10-01T01:00:00+00:00',
+    },
+    overrides
+  )
+}
+
+// 派单时可选的人（StaffMember）
+function staffMember(id, display, role, unit) {
+  return { id, display, role, role_label: ROLE_LABELS[role], unit: unit || UNIT_BRIEF }
+}
+
+const DEFINITIONS = {
+  response_rate: '响应率 = 在响应时限内受理、退回或转办的问题数 ÷ 应响应的问题数',
+  resolution_rate: '解决率 = 已办结的问题数 ÷ 应办结的问题数',
+  satisfaction_rate: '满意率 = （满意 + 基本满意）÷ 反映人已评价的问题数',
+}
+
+// 三率等数字（成绩单、通报里每个单位都有这一套）
+function numbers(overrides = {}) {
+  return Object.assign(
+    {
+      received: 42,
+      response_base: 42,
+      responded_in_time: 41,
+      response_rate: 0.976,
+      should_resolve: 42,
+      resolved: 37,
+      resolution_rate: 0.881,
+      resolved_on_time: 35,
+      on_time_resolution_rate: 0.833,
+      rated: 30,
+      satisfied: 20,
+      basically_satisfied: 7,
+      dissatisfied: 3,
+      satisfaction_rate: 0.9,
+      unrated: 3,
+      overdue: 1,
+      redo: 1,
+      avg_response_hours: 3.5,
+      median_response_hours: 2.0,
+      avg_resolution_hours: 40.2,
+      median_resolution_hours: 30.0,
+      score: 0.92,
+      ranked: true,
+      rank: 2,
+    },
+    overrides
+  )
+}
+
+// 一个单位一个月的成绩单（ReportUnitCard）
+function unitCard(overrides = {}) {
+  return Object.assign(
+    {
+      min_tickets: 5,
+      weights: { response_rate: 0.3, resolution_rate: 0.4, satisfaction_rate: 0.3 },
+      definitions: DEFINITIONS,
+      period: '2026-10',
+      period_label: '2026年10月',
+      starts_at: '2026-09-30T16:00:00+00:00',
+      ends_at: '2026-10-31T16:00:00+00:00',
+      as_of: '2026-11-01T00:00:00+00:00',
+    },
+    numbers(),
+    { unit: { id: 4, code: 'gz-demo-hq-1', name: '花桥社区', kind: 'community' }, category: null, ranked_among: 2 },
+    overrides
+  )
+}
+
+function bulletinBrief(overrides = {}) {
+  return Object.assign(
+    {
+      id: 1,
+      title: '2026年9-10月接诉即办通报',
+      period: '2026-09..2026-10',
+      period_label: '2026年9月至10月',
+      starts_at: '2026-08-31T16:00:00+00:00',
+      ends_at: '2026-10-31T16:00:00+00:00',
+      as_of: '2026-11-01T00:00:00+00:00',
+      published_at: '2026-11-05T02:00:00+00:00',
+    },
+    overrides
+  )
+}
+
+// 一期通报里的一个单位（BulletinUnit）
+function bulletinUnit(unit, parentId, depth, overrides = {}) {
+  return Object.assign(numbers(), { unit, parent_id: parentId, depth }, overrides)
+}
+
+// 隐私指引的同意情况（GET/POST /me/consent）
+function consent(consented, overrides = {}) {
+  return Object.assign(
+    { policy_version: '2026-11', current_version: '2026-11', consented, accepted_at: consented ? '2026-10-01T00:00:00+00:00' : null },
     overrides
   )
 }
@@ -34,4 +224,23 @@ function hoursFromNow(h) {
   return new Date(Date.now() + h * 3600 * 1000 + (h >= 0 ? 30 : -30) * 1000).toISOString()
 }
 
-module.exports = { ticket, hoursFromNow }
+module.exports = {
+  UNIT,
+  UNIT_BRIEF,
+  USER,
+  CATEGORIES,
+  TEMPLATES,
+  post,
+  userWith,
+  media,
+  ticket,
+  event,
+  notification,
+  staffMember,
+  numbers,
+  unitCard,
+  bulletinBrief,
+  bulletinUnit,
+  consent,
+  hoursFromNow,
+}

@@ -1,6 +1,22 @@
 // 测试用的 wx：每个测试一份，网络请求交给一个假服务器。
+// 假服务器的每次收发都按服务器的 OpenAPI 副本（tests/fixtures/openapi.json）核对：
+// 路径、查询参数、请求体、应答的样子。不符合的记下来，由 tests/setup/contract.js 让那个测试失败。
+const contract = require('./openapi')
+
 const API = 'http://127.0.0.1:8000/api/v1'
 const NETWORK_FAIL = Symbol('network-fail')
+
+// 这一个测试里发现的不符合（所有假服务器共用）
+function contractProblems() {
+  if (!global.__contractProblems) global.__contractProblems = []
+  return global.__contractProblems
+}
+
+function takeContractProblems() {
+  const list = contractProblems().slice()
+  global.__contractProblems = []
+  return list
+}
 
 function parseUrl(url) {
   const [base, qs] = url.split('?')
@@ -14,10 +30,22 @@ function parseUrl(url) {
   return { path: base.startsWith(API) ? base.slice(API.length) : base, query }
 }
 
+// 一个错误应答，形状与服务器的一样：{code, status, message, errors: {detail}}
+const PHRASES = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+
+function error(status, message, detail, extra) {
+  return {
+    status,
+    body: { code: status, status: PHRASES[status] || 'Error', message, errors: Object.assign({ detail }, extra || {}) },
+  }
+}
+
 function makeServer() {
   const routes = []
   const server = {
     requests: [],
+    // 与服务器约定不符的地方（也记在全局，测试结束时检查）
+    problems: [],
     // handler(req) -> {status, body} | body | NETWORK_FAIL
     on(method, pattern, handler) {
       const names = []
@@ -44,7 +72,16 @@ function makeServer() {
         if (out && typeof out === 'object' && 'status' in out && 'body' in out) return out
         return { status: req.method === 'POST' ? 200 : 200, body: out }
       }
-      return { status: 404, body: { code: 404, status: 'Not Found', message: 'not_found', errors: {} } }
+      return error(404, 'not_found', '内容不存在')
+    },
+    check(req, out) {
+      const found = contract.checkRequest(req)
+      const problems = found.problems.slice()
+      if (out && out !== NETWORK_FAIL && found.found) problems.push(...contract.checkResponse(req, out.status, out.body))
+      problems.forEach((p) => {
+        server.problems.push(p)
+        contractProblems().push(p)
+      })
     },
     calls(method, path) {
       return server.requests.filter((r) => r.method === method && (path instanceof RegExp ? path.test(r.path) : r.path === path))
@@ -53,7 +90,7 @@ function makeServer() {
   return server
 }
 
-const USER = { id: 'u1', nickname: '王阿姨', phone_masked: '138****0000', posts: [] }
+const { USER, CATEGORIES, TEMPLATES, media, consent } = require('./fixtures')
 
 function defaultRoutes(server) {
   let logins = 0
@@ -62,26 +99,15 @@ function defaultRoutes(server) {
     return { status: 200, body: { token: `tok-${logins}`, expires_at: '2999-01-01T00:00:00+08:00', user: USER } }
   })
   server.on('GET', '/me', USER)
-  server.on('GET', '/config/subscriptions', {
-    templates: [
-      { name: 'ticket_accepted', template_id: 'TPL_ACC' },
-      { name: 'ticket_answered', template_id: 'TPL_ANS' },
-      { name: 'rate_reminder', template_id: 'TPL_RATE' },
-    ],
-  })
-  server.on('GET', '/categories', {
-    items: [
-      { id: 1, code: 'streetlight', name: '路灯', icon: 'streetlight', respond_hours: 24, resolve_days: 3 },
-      { id: 2, code: 'garbage', name: '垃圾', icon: 'garbage', respond_hours: 24, resolve_days: 2 },
-      { id: 3, code: 'road', name: '道路', icon: 'road', respond_hours: 24, resolve_days: 7 },
-    ],
-  })
-  server.on('GET', '/tickets/nearby', { items: [] })
+  server.on('GET', '/me/consent', consent(true))
+  server.on('GET', '/config/subscriptions', { templates: TEMPLATES })
+  server.on('GET', '/categories', { items: CATEGORIES })
+  server.on('GET', '/tickets/nearby', { items: [], next_cursor: null })
   server.on('GET', '/notifications', { items: [], next_cursor: null, unread: 0 })
-  let media = 0
+  let uploads = 0
   server.on('POST', '/media', () => {
-    media += 1
-    return { status: 201, body: { id: `m${media}`, url: `https://img/m${media}.jpg`, thumbnail_url: `https://img/m${media}_t.jpg` } }
+    uploads += 1
+    return { status: 201, body: media(uploads, { width: 1280, height: 960 }) }
   })
 }
 
@@ -103,6 +129,7 @@ function createWx(options = {}) {
     server.requests.push(req)
     later(() => {
       const out = server.handle(req)
+      server.check(req, out)
       if (out === NETWORK_FAIL) {
         const res = { errMsg: `${parse}:fail timeout` }
         if (opts.fail) opts.fail(res)
@@ -128,7 +155,7 @@ function createWx(options = {}) {
     }),
     uploadFile: jest.fn((opts) => {
       const { path, query } = parseUrl(opts.url)
-      return transport({ method: 'POST', url: opts.url, path, query, data: { name: opts.name, filePath: opts.filePath } }, opts, 'uploadFile')
+      return transport({ method: 'POST', url: opts.url, path, query, upload: opts.name, data: { name: opts.name, filePath: opts.filePath } }, opts, 'uploadFile')
     }),
     getStorageSync: jest.fn((k) => (k in storage ? storage[k] : '')),
     setStorageSync: jest.fn((k, v) => {
@@ -175,4 +202,4 @@ function lastToast(wx) {
   return calls.length ? calls[calls.length - 1][0].title : ''
 }
 
-module.exports = { createWx, NETWORK_FAIL, USER, lastToast }
+module.exports = { createWx, NETWORK_FAIL, USER, lastToast, error, takeContractProblems }

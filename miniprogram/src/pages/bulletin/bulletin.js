@@ -1,12 +1,13 @@
-// 一期通报：各单位的三率排名与说明。
+// 一期通报：各单位的三率与排名。服务器按层级给出（上级在前），同一上级下的单位按名次排好。
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 
 function rowOf(r) {
   const unit = r.unit || {}
   return {
-    id: unit.id || r.unit_id || r.name,
-    name: unit.name || r.name || '',
+    id: unit.id,
+    name: unit.name || '',
+    rankText: r.ranked && r.rank ? `第${r.rank}名` : '不排名',
     received: r.received || 0,
     responseRate: format.percent(r.response_rate),
     resolutionRate: format.percent(r.resolution_rate),
@@ -14,12 +15,31 @@ function rowOf(r) {
   }
 }
 
+// 按上级单位分组：“花桥街道下面的单位”，最上一级叫“全区”
+function groupsOf(units) {
+  const names = {}
+  units.forEach((r) => {
+    if (r.unit) names[r.unit.id] = r.unit.name
+  })
+  const groups = []
+  units.forEach((r) => {
+    const key = r.parent_id === null || r.parent_id === undefined || !names[r.parent_id] ? 'top' : r.parent_id
+    let group = groups.find((g) => g.key === key)
+    if (!group) {
+      group = { key, title: key === 'top' ? '总体' : `${names[key]}下面的单位`, rows: [] }
+      groups.push(group)
+    }
+    group.rows.push(rowOf(r))
+  })
+  return groups
+}
+
 Component({
   data: {
     loading: true,
     error: '',
     bulletin: null,
-    rows: [],
+    groups: [],
   },
 
   methods: {
@@ -28,16 +48,15 @@ Component({
       return api
         .get(`/bulletins/${id}`)
         .then((b) => {
-          const rows = (b.units || b.items || []).map(rowOf)
           this.setData({
             loading: false,
             bulletin: {
               title: b.title || '通报',
-              period: b.period || '',
+              periodText: b.period_label || b.period || '',
               time: format.date(b.published_at),
-              body: b.body || b.summary || '',
+              minTickets: b.min_tickets || 0,
             },
-            rows,
+            groups: groupsOf(b.units || []),
           })
           wx.setNavigationBarTitle({ title: b.title || '通报' })
         })

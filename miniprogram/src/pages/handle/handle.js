@@ -1,4 +1,4 @@
-// 工作人员办理一条反映：退回、派单、写进展、办结答复、提为议题。
+// 工作人员办理一条反映：退回、派单、写进展、办结答复、提为议题、转给其他单位。
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 const labels = require('../../utils/labels')
@@ -11,6 +11,7 @@ const TITLES = {
   progress: '写进展',
   resolve: '办结答复',
   propose: '提为议题',
+  transfer: '转给其他单位',
 }
 
 const NOTE_HINTS = {
@@ -19,7 +20,10 @@ const NOTE_HINTS = {
   progress: '现在办到哪一步了',
   resolve: '怎么解决的，结果如何',
   propose: '为什么要提为议题，建议怎么办',
+  transfer: '为什么转给这个单位',
 }
+
+const MAX_UNIT_PAGES = 5
 
 const MAX_NOTE = 2000
 
@@ -36,6 +40,8 @@ Component({
     reasons: labels.RETURN_REASONS,
     reason: '',
     duplicateOf: '',
+    units: [],
+    unitIndex: -1,
     staff: [],
     assigneeId: '',
     dueDate: '',
@@ -78,8 +84,17 @@ Component({
         .get(`/tickets/${this._id}`)
         .then((t) => {
           this._ticket = t
-          this.setData({ ticket: format.ticketView(t), loading: false, loadError: '' })
+          const reasons = labels.returnReasonsFor(t.status)
+          this.setData({
+            ticket: format.ticketView(t),
+            reasons,
+            // 议题只有一个原因可选，直接选上
+            reason: reasons.length === 1 ? reasons[0].value : this.data.reason,
+            loading: false,
+            loadError: '',
+          })
           if (this.data.action === 'assign' && t.unit) return this.loadStaff(t.unit.id)
+          if (this.data.action === 'transfer') return this.loadUnits()
           return null
         })
         .catch((err) => this.setData({ loading: false, loadError: api.messageFor(err) }))
@@ -89,14 +104,39 @@ Component({
       return api
         .get(`/units/${unitId}/staff`)
         .then((res) => {
+          const own = this._ticket && this._ticket.unit ? this._ticket.unit.id : null
           const staff = ((res && res.items) || []).map((s) => ({
             id: s.id,
-            name: s.display || s.nickname || '',
-            role: labels.roleLabel(s.role),
+            name: s.display || '',
+            role: s.role_label || labels.roleLabel(s.role),
+            // 下级单位的人标上单位名
+            unitName: s.unit && s.unit.id !== own ? s.unit.name : '',
           }))
           this.setData({ staff })
         })
         .catch((err) => api.showError(err))
+    },
+
+    // 转给哪个单位：全部单位（分页取），去掉现在的单位
+    loadUnits() {
+      const own = this._ticket && this._ticket.unit ? this._ticket.unit.id : null
+      const all = []
+      const page = (cursor, n) =>
+        api.get('/units', { limit: 200, cursor }).then((res) => {
+          ;((res && res.items) || []).forEach((u) => all.push(u))
+          if (res && res.next_cursor && n + 1 < MAX_UNIT_PAGES) return page(res.next_cursor, n + 1)
+          return null
+        })
+      return page('', 0)
+        .then(() => {
+          const units = all.filter((u) => u.id !== own).map((u) => ({ id: u.id, name: u.name }))
+          this.setData({ units, unitIndex: -1 })
+        })
+        .catch((err) => api.showError(err))
+    },
+
+    onPickUnit(e) {
+      this.setData({ unitIndex: Number(e.detail.value), error: '' })
     },
 
     onPickReason(e) {
@@ -108,7 +148,7 @@ Component({
     },
 
     onPickAssignee(e) {
-      this.setData({ assigneeId: e.currentTarget.dataset.id, error: '' })
+      this.setData({ assigneeId: Number(e.currentTarget.dataset.id), error: '' })
     },
 
     onPickPriority(e) {
@@ -131,7 +171,13 @@ Component({
         case 'return':
           if (!d.reason) return '请选择退回的原因'
           if (d.reason === 'duplicate' && !d.duplicateOf) return '请填写重复的那条反映的编号'
+          if (d.reason === 'duplicate' && !/^[1-9]\d*$/.test(d.duplicateOf)) return '编号只能是数字，例如 12'
           if (d.reason === 'needs_info' && !note) return '请写明需要反映人补充什么'
+          if (d.reason === 'not_adopted' && !note) return '不予采纳要写明理由，会公开给反映人'
+          return ''
+        case 'transfer':
+          if (d.unitIndex < 0 || !d.units[d.unitIndex]) return '请选择转给哪个单位'
+          if (!note) return '请写一下为什么转给这个单位'
           return ''
         case 'assign':
           if (!d.assigneeId) return '请选择办理人'
@@ -154,18 +200,19 @@ Component({
     body(mediaIds) {
       const d = this.data
       const note = d.note.trim()
-      const t = this._ticket
       switch (d.action) {
-        case 'return':
-          return {
-            reason: d.reason,
-            duplicate_of: d.reason === 'duplicate' ? d.duplicateOf : null,
-            note,
-          }
+        case 'return': {
+          const body = { reason: d.reason, note }
+          // 服务器要的是整数编号；不是重复就不带这个字段（不能是 null）
+          if (d.reason === 'duplicate') body.duplicate_of = Number(d.duplicateOf)
+          return body
+        }
+        case 'transfer':
+          return { unit_id: d.units[d.unitIndex].id, reason: note }
         case 'assign': {
+          // 不带 unit_id：服务器默认派在本单位
           const body = {
-            assignee_id: d.assigneeId,
-            unit_id: t.unit ? t.unit.id : null,
+            assignee_id: Number(d.assigneeId),
             priority: d.priority,
             note,
           }
@@ -216,10 +263,16 @@ Component({
           setTimeout(() => wx.navigateBack({ delta: 1 }), 800)
         })
         .catch((err) => {
+          // 别人先处理过（409）：取最新的版本再让用户决定
+          if (err && err.status === 409) {
+            const message = api.refreshedMessage(err)
+            this.setData({ submitting: false, error: message })
+            wx.showToast({ title: message, icon: 'none', duration: 3000 })
+            this.load()
+            return
+          }
           this.setData({ submitting: false, error: api.messageFor(err) })
           api.showError(err)
-          // 别人先处理过：取最新的版本再让用户决定
-          if (err && err.status === 409) this.load()
         })
     },
   },

@@ -111,27 +111,25 @@ Component({
             return null
           }
           this.setData({ located: true, latitude: pos.latitude, longitude: pos.longitude, nearbyMessage: '' })
+          // 地图接口按方框查（min_lat、min_lng、max_lat、max_lng），坐标用微信的 gcj02
+          const query = Object.assign(format.boxAround(pos.latitude, pos.longitude, NEARBY_RADIUS), {
+            coord: 'gcj02',
+          })
           return api
-            .get('/tickets/map', {
-              lat: pos.latitude,
-              lng: pos.longitude,
-              coord: 'gcj02',
-              radius: NEARBY_RADIUS,
-            })
+            .get('/tickets/map', query)
             .then((res) => this.showNearby((res && res.items) || [], pos))
             .catch((err) => this.setData({ nearbyMessage: api.messageFor(err) }))
         })
       })
     },
 
+    // 方框的四角超出 1 公里：按距离算一遍，只留 1 公里内的，近的在前
     showNearby(items, pos) {
-      const withDistance = items.map((t) => {
-        const d =
-          t.distance_m !== undefined
-            ? t.distance_m
-            : format.metersBetween(pos.latitude, pos.longitude, t.lat, t.lng)
-        return Object.assign({}, t, { distance_m: d })
-      })
+      const withDistance = items
+        .map((t) =>
+          Object.assign({}, t, { distance_m: format.metersBetween(pos.latitude, pos.longitude, t.lat, t.lng) })
+        )
+        .filter((t) => t.distance_m <= NEARBY_RADIUS)
       withDistance.sort((a, b) => a.distance_m - b.distance_m)
       this._markerIds = withDistance.map((t) => t.id)
       const markers = withDistance.map((t, i) => ({

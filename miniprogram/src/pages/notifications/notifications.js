@@ -60,16 +60,33 @@ Component({
 
     onOpen(e) {
       const id = e.currentTarget.dataset.id
-      const item = this.data.items.find((n) => n.id === id)
+      const item = this.data.items.find((n) => String(n.id) === String(id))
       if (!item) return Promise.resolve()
       let marking = Promise.resolve()
       if (!item.read) {
-        const items = this.data.items.map((n) => (n.id === id ? Object.assign({}, n, { read: true }) : n))
+        const items = this.data.items.map((n) => (n.id === item.id ? Object.assign({}, n, { read: true }) : n))
         this.setData({ items, unread: Math.max(0, this.data.unread - 1) })
-        marking = api.post(`/notifications/${id}/read`, {}).catch(() => {})
+        // 服务器回答还剩几条没看
+        marking = api
+          .post(`/notifications/${item.id}/read`)
+          .then((res) => {
+            if (res && typeof res.unread === 'number') this.setData({ unread: res.unread })
+          })
+          .catch(() => {})
       }
       if (item.ticketId) wx.navigateTo({ url: `/pages/ticket/ticket?id=${item.ticketId}` })
       return marking
+    },
+
+    onReadAll() {
+      if (!this.data.unread) return Promise.resolve()
+      return api
+        .post('/notifications/read-all')
+        .then((res) => {
+          const items = this.data.items.map((n) => Object.assign({}, n, { read: true }))
+          this.setData({ items, unread: (res && res.unread) || 0 })
+        })
+        .catch((err) => api.showError(err))
     },
 
     onLoadMore() {

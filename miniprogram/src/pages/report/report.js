@@ -3,6 +3,7 @@ const api = require('../../utils/api')
 const format = require('../../utils/format')
 const labels = require('../../utils/labels')
 const subscribe = require('../../utils/subscribe')
+const privacy = require('../../utils/privacy')
 const privacyBehavior = require('../../behaviors/privacy')
 const photosBehavior = require('../../behaviors/photos')
 
@@ -22,6 +23,10 @@ Component({
     description: '',
     descriptionLength: 0,
     anonymous: false,
+    // 服务器要求：第一次反映前同意当前版本的《用户隐私保护指引》（GET/POST /me/consent）
+    consentNeeded: false,
+    consentChecked: false,
+    policyVersion: '',
     nearby: [],
     submitting: false,
     error: '',
@@ -39,6 +44,7 @@ Component({
 
   methods: {
     onLoad() {
+      this.loadConsent()
       this.loadCategories()
       subscribe.prefetch().catch(() => {})
       this.locate()
@@ -55,6 +61,29 @@ Component({
           this.setData({ categories })
         })
         .catch((err) => api.showError(err))
+    },
+
+    loadConsent() {
+      return api
+        .get('/me/consent')
+        .then((s) => this.setData({ consentNeeded: !s.consented, policyVersion: s.current_version || '' }))
+        .catch(() => {})
+    },
+
+    onToggleConsent() {
+      this.setData({ consentChecked: !this.data.consentChecked, error: '' })
+    },
+
+    onOpenPolicy() {
+      privacy.openContract()
+    },
+
+    // 提交前把用户的同意记到服务器（只在需要时）
+    recordConsent() {
+      if (!this.data.consentNeeded) return Promise.resolve()
+      return api.post('/me/consent', { policy_version: this.data.policyVersion }).then((s) => {
+        this.setData({ consentNeeded: !s.consented, policyVersion: s.current_version || this.data.policyVersion })
+      })
     },
 
     onPickCategory(e) {
@@ -163,7 +192,7 @@ Component({
         .post(`/tickets/${id}/support`, {}, { key: this._supportKeys[id] })
         .then((res) => {
           const nearby = this.data.nearby.map((t) =>
-            t.id === id
+            String(t.id) === String(id)
               ? Object.assign({}, t, {
                   supported: true,
                   supporters: res && res.supporters !== undefined ? res.supporters : t.supporters + 1,
@@ -198,6 +227,7 @@ Component({
       if (!d.location) return '请确定问题在哪里'
       if (!d.description.trim()) return '请用一句话说说是什么问题'
       if (d.description.length > MAX_DESCRIPTION) return `说明不能超过${MAX_DESCRIPTION}个字`
+      if (d.consentNeeded && !d.consentChecked) return '请先勾选“我已阅读并同意隐私保护指引”'
       return ''
     },
 
@@ -214,7 +244,8 @@ Component({
         return Promise.resolve()
       }
       this.setData({ submitting: true, error: '' })
-      return this.uploadAllPhotos()
+      return this.recordConsent()
+        .then(() => this.uploadAllPhotos())
         .then((mediaIds) => {
           const d = this.data
           const body = {
@@ -243,6 +274,13 @@ Component({
         .catch((err) => {
           this.setData({ submitting: false, error: api.messageFor(err) })
           api.showError(err)
+          // 服务器说还没同意（或指引换了新版本）：把勾选框拿出来，让用户重新同意
+          if (err && (err.key === 'consent_required' || err.key === 'policy_outdated')) {
+            const version = err.errors && err.errors.policy_version
+            this.setData({ consentNeeded: true, consentChecked: false })
+            if (version) this.setData({ policyVersion: version })
+            else this.loadConsent()
+          }
         })
     },
 

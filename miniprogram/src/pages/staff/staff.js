@@ -27,7 +27,8 @@ function tabsFor(user) {
 function queryFor(tab, status) {
   switch (tab) {
     case 'supervise':
-      return { scope: 'unit', overdue: 'true' }
+      // 督办：超时后转到本单位（及下级）督办的事项
+      return { scope: 'supervision' }
     case 'deliberate':
       return { scope: 'unit', status: 'deliberating' }
     case 'unit':

@@ -35,7 +35,7 @@ Component({
     loadUnits() {
       const own = session.posts().map((p) => p.unit).filter(Boolean)
       return api
-        .get('/units')
+        .get('/units', { limit: 200 })
         .then((res) => (res && res.items) || [])
         .catch(() => [])
         .then((all) => {
@@ -70,6 +70,7 @@ Component({
           this.setData({
             loading: false,
             unitName: name,
+            periodText: s.period_label || this.data.periodText,
             stats: {
               received: s.received || 0,
               responseRate: format.percent(s.response_rate),
@@ -78,6 +79,9 @@ Component({
               unrated: s.unrated || 0,
               overdue: s.overdue || 0,
               ranked: !!s.ranked,
+              // 在同一上级的几个单位里排第几
+              rankText: s.ranked && s.rank ? `在${s.ranked_among || ''}个单位中排第${s.rank}名` : '',
+              minTickets: s.min_tickets || 0,
             },
           })
         })
@@ -92,6 +96,7 @@ Component({
             id: b.id,
             title: b.title,
             period: b.period,
+            periodText: b.period_label || periodLabel(b.period),
             time: format.date(b.published_at),
           }))
           this.setData({ bulletins })

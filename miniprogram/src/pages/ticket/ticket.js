@@ -3,31 +3,42 @@ const api = require('../../utils/api')
 const format = require('../../utils/format')
 const labels = require('../../utils/labels')
 
-// 工作人员可做的操作（按钮的说法）；transfer 需要选单位，留给管理后台
+// 工作人员可做的操作（按钮的说法），显示哪些由服务器的 allowed_actions 决定
 const STAFF_ACTIONS = [
   { action: 'accept', label: '受理', style: 'btn-primary' },
   { action: 'assign', label: '派单', style: 'btn-primary' },
   { action: 'progress', label: '写进展', style: 'btn-plain' },
   { action: 'resolve', label: '办结答复', style: 'btn-primary' },
   { action: 'propose', label: '提为议题', style: 'btn-plain' },
+  { action: 'transfer', label: '转给其他单位', style: 'btn-plain' },
   { action: 'return', label: '退回', style: 'btn-danger' },
 ]
 
 const MAX_COMMENT = 500
 const MAX_EVENT_PAGES = 5
 
+const LATE = { respond: '超过了受理时限', resolve: '超过了办结时限' }
+
+// 时间线上的一步。actor.display 已是服务器写好的说法（如“网格员 小王”“反映人（我）”）。
 function eventView(e) {
   const actor = e.actor || {}
-  const who = [labels.roleLabel(actor.role), actor.display].filter(Boolean).join(' ')
+  const data = e.data || {}
+  const extra = []
+  if (e.action === 'return' && data.reason) extra.push('原因：' + labels.reasonLabel(data.reason))
+  if (data.duplicate_of) extra.push(`与第${data.duplicate_of}号反映重复`)
+  if ((e.action === 'rate' || e.action === 'redo') && data.rating) extra.push(labels.ratingLabel(data.rating))
+  if (data.late && LATE[data.late]) extra.push(LATE[data.late])
   return {
     id: e.id,
     title: labels.actionLabel(e.action),
-    statusLabel: e.to_status && e.to_status !== e.from_status ? labels.statusLabel(e.to_status) : '',
-    who,
+    statusLabel:
+      e.to_status && e.to_status !== e.from_status ? e.to_status_label || labels.statusLabel(e.to_status) : '',
+    who: actor.display || labels.roleLabel(actor.role),
+    extra: extra.filter(Boolean).join('，'),
     note: e.note || '',
     time: format.dateTime(e.at),
     at: e.at,
-    media: (e.media || []).map((m) => ({ url: m.url, thumb: m.thumbnail_url || m.url })),
+    media: format.photos(e.media),
   }
 }
 
@@ -116,14 +127,14 @@ Component({
       })
       const rated = t.rating
         ? {
-            label: labels.ratingLabel(t.rating.rating),
+            label: t.rating.label || labels.ratingLabel(t.rating.rating),
             comment: t.rating.comment || '',
             time: format.dateTime(t.rating.at),
           }
         : null
       this.setData({
         ticket: view,
-        photos: (t.media || []).map((m) => ({ url: m.url, thumb: m.thumbnail_url || m.url })),
+        photos: format.photos(t.media),
         staffActions: STAFF_ACTIONS.filter((a) => allowed.indexOf(a.action) >= 0),
         canWithdraw: allowed.indexOf('withdraw') >= 0,
         canSupport: allowed.indexOf('support') >= 0,
@@ -134,8 +145,10 @@ Component({
     },
 
     onPreview(e) {
-      const urls = e.currentTarget.dataset.urls || this.data.photos.map((p) => p.url)
-      wx.previewImage({ current: e.currentTarget.dataset.url, urls })
+      const current = e.currentTarget.dataset.url
+      const group = [this.data.photos].concat(this.data.events.map((ev) => ev.media))
+      const urls = (group.find((list) => list.some((p) => p.url === current)) || [{ url: current }]).map((p) => p.url)
+      wx.previewImage({ current, urls })
     },
 
     // 一次操作意图一个幂等键；成功后清掉
@@ -144,10 +157,14 @@ Component({
       return this._keys[intent]
     },
 
-    // 有人先改过（409 conflict）：刷新并告诉用户
+    // 有人先改过（409）：刷新并告诉用户
     handleError(err) {
+      if (err && err.status === 409) {
+        wx.showToast({ title: api.refreshedMessage(err), icon: 'none', duration: 3000 })
+        this.load()
+        return
+      }
       api.showError(err)
-      if (err && err.status === 409) this.load()
     },
 
     act(action, body) {
@@ -216,6 +233,7 @@ Component({
       return api
         .post(`/tickets/${t.id}/support`, {}, { key: this.keyFor('support') })
         .then((res) => {
+          delete this._keys.support
           this.setData({ 'ticket.supporters': res.supporters, canSupport: false })
           wx.showToast({ title: '已记下，谢谢您', icon: 'success' })
         })
@@ -245,7 +263,12 @@ Component({
       }
       return this.act('rate', { rating, comment }).then((ticket) => {
         if (!ticket) return
-        wx.showToast({ title: '谢谢您的评价', icon: 'success' })
+        // 第一次不满意：服务器把它退回重新办理（redo），不是关闭
+        if (ticket.status !== 'closed' && ticket.redo) {
+          wx.showToast({ title: '已请他们重新办理', icon: 'none', duration: 3000 })
+        } else {
+          wx.showToast({ title: '谢谢您的评价', icon: 'success' })
+        }
         this.setData({ rating: '', comment: '' })
         this.applyTicket(ticket)
         return this.loadEvents(ticket.id).then((events) => this.setData({ events }))
