@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -55,9 +56,11 @@ class Gunicorn:
 
     def __enter__(self) -> "Gunicorn":
         port = free_port()
+        # The log goes to a file: a pipe nobody reads fills up and stalls the server.
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -67,8 +70,15 @@ class Gunicorn:
             except requests.RequestException:
                 time.sleep(0.2)
         self.proc.kill()
-        pytest.fail("gunicorn did not start: " + self.proc.stdout.read().decode(errors="replace")[-2000:])
+        self.proc.wait(timeout=10)
+        pytest.fail("gunicorn did not start: " + self._read()[-2000:])
+
+    def _read(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
-        self.output = self.proc.communicate(timeout=30)[0].decode(errors="replace")
+        self.proc.wait(timeout=30)
+        self.output = self._read()
+        self.log.close()
