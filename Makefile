@@ -37,5 +37,9 @@ test-mysql: install
 test-miniprogram:
 	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test
 
+# HTTP benchmark on MariaDB with wrk (apt-get install -y wrk); writes docs/PERFORMANCE.md. Not part of `make test`.
+bench: install
+	$(BIN)/python tests/bench/run.py
+
 clean:
 	rm -rf $(VENV) instance

@@ -1,20 +1,75 @@
 """gunicorn settings: `gunicorn -c deploy/gunicorn.conf.py server.wsgi:app`.
 
-Every value can be overridden from the environment (GUNICORN_*, PORT)."""
+Every value can be overridden from the environment (GUNICORN_*, PORT).
+
+* Workers: 2 x cores + 1 sync workers by default (requests wait on MySQL, not on the CPU).
+  Each worker holds nothing another needs: sessions, rate limits, the WeChat token and
+  idempotency keys live in MySQL or Redis, so workers and boxes can be added freely.
+* Graceful reload: `kill -HUP <master>` (`systemctl reload gongzhi-web`) starts workers
+  with the new code and settings and lets the old ones finish their requests (up to
+  `graceful_timeout`). The app is not preloaded, so a reload picks up new code.
+* Access log: the request line without its query string (login codes and tokens never
+  reach a log), with the request id. With LOG_FORMAT=json the app writes its own JSON line
+  per request and gunicorn's own lines are JSON too; set GUNICORN_ACCESSLOG= (empty) to
+  drop the duplicate access line.
+* Metrics: with PROMETHEUS_MULTIPROC_DIR set, the master empties that directory when it
+  starts and tells prometheus_client when a worker dies (see server/ops/metrics.py).
+"""
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+_env = os.environ.get
+
+bind = _env("GUNICORN_BIND", f"127.0.0.1:{_env('PORT', '8000')}")
+workers = int(_env("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = _env("GUNICORN_WORKER_CLASS", "sync")
+threads = int(_env("GUNICORN_THREADS", "1"))
+timeout = int(_env("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(_env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(_env("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then (a slow leak never grows old); jitter keeps them from restarting together.
+max_requests = int(_env("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# The worker heartbeat on tmpfs: a container's overlay disk may stall it into a false timeout.
+worker_tmp_dir = _env("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+preload_app = False
+accesslog = _env("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-# Query strings are left out of the access log: codes and tokens never reach a log line.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+loglevel = _env("GUNICORN_LOGLEVEL", "info")
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+# Addresses whose X-Forwarded-Proto gunicorn believes (nginx on the same box).
+forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "gongzhi-web"
+
+if _env("LOG_FORMAT", "").strip().lower() == "json":
+    # gunicorn's own lines (boot, worker exits, its access log) as JSON objects, like the app's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "server.ops.logs.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        },
+    }
+
+
+def on_starting(server):
+    """Start from empty metric files: counts from a previous run of the master are not ours."""
+    path = _env("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        return
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(path, name))
+
+
+def child_exit(server, worker):
+    if _env("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

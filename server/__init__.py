@@ -42,6 +42,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from .errors import register_error_handlers
     from .extensions import api, db, migrate
 
+    from .ops import init_app as init_ops
+
+    init_ops(app)  # request ids, logs, metrics, rate limits: first, so its hooks see every response
     db_setup.configure_engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"),

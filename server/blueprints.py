@@ -27,6 +27,10 @@ def register(app: Flask, api) -> None:
 
     app.register_blueprint(open311_blp)
 
+    from .ops.views import blp as ops_blp  # /readyz, /metrics
+
+    app.register_blueprint(ops_blp)
+
     @app.get("/healthz")
     def healthz():
         try:

@@ -62,6 +62,20 @@ class Config:
         self.OPEN311_JURISDICTION_ID = env.get("OPEN311_JURISDICTION_ID", "")
         self.OPEN311_CONTACT = env.get("OPEN311_CONTACT", "")
         self.OPEN311_KEY_SERVICE = env.get("OPEN311_KEY_SERVICE", "")
+        # Operations (deploy/README.md): logs, metrics, proxies, media through nginx, rate limits.
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "json" if self.APP_ENV == "production" else "text")
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.METRICS_ALLOW = env.get("METRICS_ALLOW", "127.0.0.1,::1")  # addresses/networks, or *
+        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))  # proxies in front that set X-Forwarded-For
+        self.MEDIA_ACCEL_REDIRECT_PREFIX = env.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")  # e.g. /_media/
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "gongzhi")
+        self.RATELIMIT_STRATEGY = env.get("RATELIMIT_STRATEGY", "moving-window")  # no burst at a window's edge
+        self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "10/minute")          # per address
+        self.RATELIMIT_REPORT = env.get("RATELIMIT_REPORT", "20/hour")          # per user
+        self.RATELIMIT_UPLOAD = env.get("RATELIMIT_UPLOAD", "60/hour")          # per user
+        self.RATELIMIT_OPEN311_POST = env.get("RATELIMIT_OPEN311_POST", "120/minute")  # per address
         self.MAX_CONTENT_LENGTH = 11 * 1024 * 1024
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
         self.JSON_AS_ASCII = False
@@ -104,3 +118,8 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.REDIS_URL = ""
         self.DEV_LOGIN = True
+        self.LOG_FORMAT = ""  # leave logging to pytest
+        # Limits out of the way; tests/api/test_ratelimit*.py lower them where they test them.
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_LOGIN = self.RATELIMIT_REPORT = self.RATELIMIT_UPLOAD = "100000/minute"
+        self.RATELIMIT_OPEN311_POST = "100000/minute"

@@ -128,6 +128,10 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(data, dict) and data.get("messages"):
             errors["fields"] = data["messages"]
         headers = dict(data.get("headers") or {}) if isinstance(data, dict) else {}
+        if status == 429 and "Retry-After" not in headers:
+            from .ops.ratelimit import retry_after  # flask-limiter's breach
+
+            headers["Retry-After"] = retry_after(err)
         if status == 405 and getattr(err, "valid_methods", None):
             headers["Allow"] = ", ".join(err.valid_methods)
         return _respond(status, key, detail, errors, headers)

@@ -25,6 +25,14 @@ def fake_wechat():
     fake.stop()
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_faults(fake_wechat):
+    """A fault a test set up and did not use up never reaches the next test."""
+    fake_wechat.reset_faults()
+    yield
+    fake_wechat.reset_faults()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")

@@ -1,4 +1,5 @@
-"""report cards: frozen snapshots (monthly supervision, bulletins) and their unit rows
+"""report cards: frozen snapshots (monthly supervision, bulletins), their unit rows, and
+an index on tickets (unit_id, created_at) for a unit's tickets of a period
 
 Revision ID: 5a7500000001
 Revises: 9394bf5b5e59
@@ -75,8 +76,14 @@ def upgrade():
     with op.batch_alter_table('report_snapshot_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_snapshot_units_unit_id'), ['unit_id'], unique=False)
 
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_unit_id_created_at', ['unit_id', 'created_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_unit_id_created_at')
+
     with op.batch_alter_table('report_snapshot_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_snapshot_units_unit_id'))
 

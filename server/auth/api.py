@@ -1,5 +1,6 @@
 from flask_smorest import Blueprint
 
+from ..ops.ratelimit import rate_limit
 from . import operations, sessions
 from .schemas import LoginResultSchema, LoginSchema, PhoneCodeSchema, UserSchema
 
@@ -8,6 +9,7 @@ BEARER = [{"bearerAuth": []}]
 
 
 @blp.post("/auth/login")
+@rate_limit("RATELIMIT_LOGIN")
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 def login(body):

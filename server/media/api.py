@@ -1,11 +1,12 @@
 import mimetypes
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..auth import sessions
 from ..errors import DomainError, NotFound
+from ..ops.ratelimit import rate_limit
 from .operations import storage, upload
 from .storage import validate_key
 
@@ -21,6 +22,7 @@ class MediaSchema(Schema):
 
 
 @blp.post("/api/v1/media")
+@rate_limit("RATELIMIT_UPLOAD", per_user=True)
 @sessions.login_required
 @blp.response(201, MediaSchema)
 @blp.doc(security=[{"bearerAuth": []}], requestBody={
@@ -36,11 +38,18 @@ def create_media():
 @blp.get("/media/<path:key>")
 def serve(key):
     """Photos are named by their content hash; nginx serves this path in production."""
+    # Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) the app only decides; nginx sends the bytes
+    # from its internal location (deploy/nginx/gongzhi.conf).
+    accel = current_app.config.get("MEDIA_ACCEL_REDIRECT_PREFIX") or ""
     try:
         validate_key(key)
-        data = storage().open(key)
+        if accel and not storage().exists(key):
+            raise FileNotFoundError(key)
+        data = b"" if accel else storage().open(key)
     except (ValueError, FileNotFoundError, OSError):
         raise NotFound("照片不存在", key="media_not_found") from None
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    return Response(data, content_type=content_type, headers={
-        "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+    if accel:
+        headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + key
+    return Response(data, content_type=content_type, headers=headers)

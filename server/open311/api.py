@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
 from ..extensions import db
+from ..ops.ratelimit import rate_limit, retry_after
 from . import formats, operations
 from .operations import Open311Error
 
@@ -27,6 +28,7 @@ _HTTP_DESCRIPTIONS = {
     404: "resource not found",
     405: "method not allowed for this resource",
     413: "request body too large",
+    429: "too many requests from this address; retry later",
 }
 
 
@@ -68,9 +70,10 @@ def _error(err: Exception):
         status = {401: 403, 403: 403, 404: 404, 429: 429}.get(err.status, 400)
         return formats.errors(fmt, status, [(status, f"{err.key}: {err.detail}")], err.headers)
     if isinstance(err, HTTPException):
-        status = err.code if err.code in (403, 404) else 400
+        status = err.code if err.code in (403, 404, 429) else 400
         description = _HTTP_DESCRIPTIONS.get(err.code, "the request is invalid")
-        return formats.errors(fmt, status, [(status, description)])
+        headers = {"Retry-After": retry_after(err)} if status == 429 else None  # flask-limiter's per-address limit
+        return formats.errors(fmt, status, [(status, description)], headers)
     db.session.rollback()
     if isinstance(err, (OperationalError, StaleDataError)):
         return formats.errors(fmt, 503, [(503, "service temporarily unavailable; retry later")], {"Retry-After": "5"})
@@ -118,6 +121,7 @@ def list_requests(fmt):
 
 
 @blp.post("/v2/requests.<any(json, xml):fmt>")
+@rate_limit("RATELIMIT_OPEN311_POST")
 def create_request(fmt):
     key = _client(required=True)
     extensions = _extensions()
@@ -146,6 +150,7 @@ def get_token(token, fmt):
 
 
 @blp.post("/v2/media.<any(json, xml):fmt>")
+@rate_limit("RATELIMIT_OPEN311_POST")
 def upload_media(fmt):
     """Extension: upload one photo; its media_url may then be given to POST requests."""
     key = _client(required=True)

@@ -9,10 +9,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
+from ..tickets.models import Ticket
 from ..timeutil import UTCDateTime, utcnow
 from .rates import Counters
 
 MONTHLY, BULLETIN = "monthly", "bulletin"
+
+# The report card reads a unit's tickets of a period: one index range per unit. Declared
+# here, with the queries that need it, and created by this module's migration.
+sa.Index("ix_tickets_unit_id_created_at", Ticket.unit_id, Ticket.created_at)
 
 
 class ReportSnapshot(db.Model):

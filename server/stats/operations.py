@@ -39,9 +39,10 @@ def freeze(kind: str, period: Period, title: str, now: datetime | None = None) -
     if found is not None:
         return found, False
     units = queries.unit_rows()
-    totals = queries.rollup(units, queries.aggregate(period, now))
+    with queries.roomy_session():
+        totals = queries.rollup(units, queries.aggregate(period, now))
+        med = queries.medians_by_unit(period)
     ranks = queries.ranks_among_siblings(units, totals)
-    med = queries.medians(period)
     snapshot = ReportSnapshot(kind=kind, first_month=str(period.first), last_month=str(period.last), title=title,
                               starts_at=period.start, ends_at=period.end, as_of=now, min_tickets=rates.MIN_TICKETS,
                               weights=dict(rates.WEIGHTS), published_at=now)

@@ -6,6 +6,7 @@ by the database (`us_between`), so SQLite and MySQL give the same sums and media
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,13 +111,13 @@ def _in_period(period: Period):
     return sa.and_(T.created_at >= period.start, T.created_at < period.end)
 
 
-def _within(path: str):
-    return T.unit_id.in_(sa.select(Unit.id).where(Unit.path.startswith(path, autoescape=True)))
-
-
-def aggregate(period: Period, as_of: datetime, *, within: str | None = None, category_id: int | None = None,
+def aggregate(period: Period, as_of: datetime, *, within: list[int] | None = None, category_id: int | None = None,
               group: str | None = "unit") -> dict:
-    """Counters of the period's tickets by unit_id, category_id or (group=None) in total."""
+    """Counters of the period's tickets by unit_id, category_id or (group=None) in total.
+
+    `within` names the units (a subtree, from their paths) whose tickets count; None: all.
+    A literal id list lets the database range-scan (unit_id, created_at) per unit.
+    """
     p = _predicates(as_of)
     columns = [sa.func.count().label("received")]
     columns += [_count(cond).label(name) for name, cond in p.items()]
@@ -125,10 +126,13 @@ def aggregate(period: Period, as_of: datetime, *, within: str | None = None, cat
         sa.func.sum(sa.case((p["resolved"], us_between(T.created_at, T.resolved_at)), else_=0)).label("resolve_us"),
     ]
     key = {"unit": T.unit_id, "category": T.category_id, None: None}[group]
+    # STRAIGHT_JOIN: tickets first (by created_at, or by unit and created_at), then their
+    # category by primary key; MariaDB otherwise may read every ticket of each category.
     query = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(T) \
-        .join(Category, Category.id == T.category_id).where(_in_period(period))
+        .join(Category, Category.id == T.category_id).where(_in_period(period)) \
+        .prefix_with("STRAIGHT_JOIN", dialect="mysql")
     if within is not None:
-        query = query.where(_within(within))
+        query = query.where(T.unit_id.in_(within))
     if category_id is not None:
         query = query.where(T.category_id == category_id)
     if key is not None:
@@ -139,43 +143,91 @@ def aggregate(period: Period, as_of: datetime, *, within: str | None = None, cat
     return {row["key"]: Counters.from_row(dict(row)) for row in rows}
 
 
-def medians(period: Period, *, ancestors: list[int] | None = None, category_id: int | None = None,
-            by_category: bool = False) -> dict:
-    """Median microseconds to respond and to resolve over each unit's subtree.
+_DURATIONS = ((T.responded_at, T.responded_at.is_not(None)), (T.resolved_at, T.resolved_at.is_not(None)))
 
-    Keys are unit ids (or (unit id, category id) with by_category). Each ticket joins the
-    ancestors its unit's path names, then ROW_NUMBER/COUNT windows pick the middle one or
-    two values of each partition; the median of two is their mean.
+
+def _middle(values, keys: list[str]) -> sa.Select:
+    """Sum and count of the middle one or two values `v` of each partition of `values`.
+
+    ROW_NUMBER and COUNT over the same window: the middle rows are those with 2*rn equal
+    to n (even n, lower), n+1 (odd n) or n+2 (even n, upper). The median is sum / count.
     """
-    u, a = aliased(Unit), aliased(Unit)
-    pairs = sa.select(u.id.label("unit_id"), a.id.label("ancestor_id")).join(a, u.path.startswith(a.path))
-    if ancestors is not None:
-        pairs = pairs.where(a.id.in_(ancestors))
-    # DISTINCT (the pairs are distinct anyway) keeps MySQL from merging this into the outer
-    # join: it is materialised once, with a key on unit_id, instead of a LIKE per ticket.
-    pairs = pairs.distinct().subquery("pairs")
+    part = [values.c[k] for k in keys]
+    ordered = sa.select(*part, values.c.v,
+                        sa.func.row_number().over(partition_by=part, order_by=values.c.v).label("rn"),
+                        sa.func.count().over(partition_by=part).label("n")).subquery("o")
+    opart = [ordered.c[k] for k in keys]
+    middle = sa.or_(ordered.c.rn * 2 == ordered.c.n, ordered.c.rn * 2 == ordered.c.n + 1,
+                    ordered.c.rn * 2 == ordered.c.n + 2)
+    return sa.select(*opart, sa.func.sum(ordered.c.v).label("total"), sa.func.count().label("m")) \
+        .where(middle).group_by(*opart)
+
+
+def _collect(queries_by_slot, key_of) -> dict:
     result: dict = {}
-    for slot, (end, present) in enumerate([(T.responded_at, T.responded_at.is_not(None)),
-                                           (T.resolved_at, T.resolved_at.is_not(None))]):
-        keys = [pairs.c.ancestor_id.label("k1")] + ([T.category_id.label("k2")] if by_category else [])
-        values = sa.select(*keys, us_between(T.created_at, end).label("v")).select_from(T) \
-            .join(pairs, pairs.c.unit_id == T.unit_id).where(_in_period(period), present)
+    for slot, query in enumerate(queries_by_slot):
+        for row in db.session.execute(query):
+            result.setdefault(key_of(row), [None, None])[slot] = int(row.total) / int(row.m)
+    return {key: tuple(value) for key, value in result.items()}
+
+
+def medians_within(period: Period, within: list[int] | None, *, category_id: int | None = None,
+                   by_category: bool = False) -> dict:
+    """Median microseconds (to respond, to resolve) over one set of units: {None: (...)},
+    or {category_id: (...)} with by_category."""
+    built = []
+    for end, present in _DURATIONS:
+        keys = [T.category_id.label("k")] if by_category else [sa.literal(0).label("k")]
+        values = sa.select(*keys, us_between(T.created_at, end).label("v")).where(_in_period(period), present)
+        if within is not None:
+            values = values.where(T.unit_id.in_(within))
         if category_id is not None:
             values = values.where(T.category_id == category_id)
-        values = values.subquery("v")
-        part = [values.c.k1] + ([values.c.k2] if by_category else [])
-        ordered = sa.select(*part, values.c.v,
-                            sa.func.row_number().over(partition_by=part, order_by=values.c.v).label("rn"),
-                            sa.func.count().over(partition_by=part).label("n")).subquery("o")
-        opart = [ordered.c.k1] + ([ordered.c.k2] if by_category else [])
-        middle = sa.or_(ordered.c.rn * 2 == ordered.c.n, ordered.c.rn * 2 == ordered.c.n + 1,
-                        ordered.c.rn * 2 == ordered.c.n + 2)
-        query = sa.select(*opart, sa.func.sum(ordered.c.v).label("total"), sa.func.count().label("m")) \
-            .where(middle).group_by(*opart)
-        for row in db.session.execute(query):
-            key = (row[0], row[1]) if by_category else row[0]
-            result.setdefault(key, [None, None])[slot] = int(row.total) / int(row.m)
-    return {key: tuple(value) for key, value in result.items()}
+        built.append(_middle(values.subquery("v"), ["k"]))
+    return _collect(built, lambda row: row.k if by_category else None)
+
+
+def medians_by_unit(period: Period) -> dict:
+    """Median microseconds (to respond, to resolve) over every unit's subtree: {unit_id: (...)}.
+
+    Each ticket joins the ancestors its unit's path names (a small derived table of
+    (unit, ancestor) pairs), so one window query covers every subtree at once.
+    """
+    u, a = aliased(Unit), aliased(Unit)
+    # DISTINCT (the pairs are distinct anyway) keeps MySQL from merging this derived table
+    # into the outer join: it is materialised once and probed by unit_id.
+    pairs = sa.select(u.id.label("unit_id"), a.id.label("ancestor_id")) \
+        .join(a, u.path.startswith(a.path)).distinct().subquery("pairs")
+    built = []
+    for end, present in _DURATIONS:
+        # STRAIGHT_JOIN: read the period's tickets by created_at, then their pairs; left to
+        # itself MariaDB may start from the pairs and read every ticket of each unit.
+        values = sa.select(pairs.c.ancestor_id.label("k"), us_between(T.created_at, end).label("v")) \
+            .select_from(T).join(pairs, pairs.c.unit_id == T.unit_id).where(_in_period(period), present) \
+            .prefix_with("STRAIGHT_JOIN", dialect="mysql")
+        built.append(_middle(values.subquery("v"), ["k"]))
+    return _collect(built, lambda row: row.k)
+
+
+_ROOMY = {"tmp_table_size": 256 * 2**20, "max_heap_table_size": 256 * 2**20, "sort_buffer_size": 32 * 2**20}
+
+
+@contextmanager
+def roomy_session():
+    """On MySQL, room in memory for the window sorts of a long period (this session only,
+    restored afterwards): with the server defaults (16 MiB temporary tables, 2 MiB sort
+    buffer) a year of a large district spills to disk and takes twice as long."""
+    if db.session.get_bind().dialect.name != "mysql":
+        yield
+        return
+    names = list(_ROOMY)
+    before = db.session.execute(sa.text("SELECT " + ", ".join(f"@@SESSION.{n}" for n in names))).one()
+    assignments = ", ".join(f"{n} = :{n}" for n in names)
+    db.session.execute(sa.text("SET SESSION " + assignments), _ROOMY)
+    try:
+        yield
+    finally:
+        db.session.execute(sa.text("SET SESSION " + assignments), dict(zip(names, before)))
 
 
 # --- the unit tree -----------------------------------------------------------------------
@@ -203,6 +255,16 @@ def unit_rows(within: str | None = None) -> list[UnitRow]:
     if within is not None:
         query = query.where(Unit.path.startswith(within, autoescape=True))
     return [UnitRow(*row) for row in db.session.execute(query)]
+
+
+def scope(tree: list[UnitRow]) -> list[int] | None:
+    """The unit ids to filter tickets by, or None when the tree is every unit."""
+    everything = db.session.execute(sa.select(sa.func.count()).select_from(Unit)).scalar_one()
+    return None if len(tree) >= everything else [u.id for u in tree]
+
+
+def subtree(tree: list[UnitRow], unit) -> list[UnitRow]:
+    return [u for u in tree if u.path.startswith(unit.path)]
 
 
 def rollup(units: list[UnitRow], own: dict[int, Counters]) -> dict[int, Counters]:
@@ -278,9 +340,9 @@ def unit_card(unit_id: int, period_text: str | None = None, category_code: str |
     parent_path = unit.path[: unit.path.rstrip("/").rfind("/") + 1] if unit.parent_id else None
     tree = unit_rows(parent_path)
     siblings = [u for u in tree if u.parent_id == unit.parent_id]
-    totals = rollup(tree, aggregate(period, now, within=parent_path, category_id=cat_id))
+    totals = rollup(tree, aggregate(period, now, within=scope(tree), category_id=cat_id))
     ranks = ranks_among_siblings(siblings, totals)
-    med = medians(period, ancestors=[unit.id], category_id=cat_id).get(unit.id, (None, None))
+    med = medians_within(period, scope(subtree(tree, unit)), category_id=cat_id).get(None, (None, None))
     card = rates.numbers(totals.get(unit.id, Counters()), *med)
     card.update(
         unit=unit_brief(unit), category=category_brief(category), rank=ranks.get(unit.id),
@@ -298,7 +360,7 @@ def ranking(unit_id: int, period_text: str | None = None, category_code: str | N
     period = resolve_period(period_text, now)
     category = resolve_category(category_code)
     tree = unit_rows(unit.path)
-    totals = rollup(tree, aggregate(period, now, within=unit.path, category_id=category.id if category else None))
+    totals = rollup(tree, aggregate(period, now, within=scope(tree), category_id=category.id if category else None))
     children = [u for u in tree if u.parent_id == unit.id]
     ranks = ranks_among_siblings(children, totals)
     items = []
@@ -316,13 +378,14 @@ def category_cards(unit_id: int, period_text: str | None = None, now: datetime |
     now = now or utcnow()
     unit = get_unit(unit_id)
     period = resolve_period(period_text, now)
-    counters = aggregate(period, now, within=unit.path, group="category")
-    med = medians(period, ancestors=[unit.id], by_category=True)
+    within = scope(unit_rows(unit.path))
+    counters = aggregate(period, now, within=within, group="category")
+    med = medians_within(period, within, by_category=True)
     categories = {c.id: c for c in db.session.execute(
         sa.select(Category).where(Category.id.in_(list(counters)))).scalars()}
     items = []
     for category_id, c in counters.items():
-        card = rates.numbers(c, *med.get((unit.id, category_id), (None, None)))
+        card = rates.numbers(c, *med.get(category_id, (None, None)))
         card["category"] = category_brief(categories[category_id])
         items.append(card)
     items.sort(key=lambda i: (-i["received"], i["category"]["code"]))

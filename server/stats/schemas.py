@@ -21,6 +21,7 @@ class BulletinListArgs(Schema):
 
 
 class BulletinDetailArgs(Schema):
+    # Compared in Python with the frozen rows, never sent to the database: no upper bound needed.
     parent_id = fields.Integer(validate=validate.Range(min=1),
                                metadata={"description": "only the units directly under this one (one ranking)"})
 

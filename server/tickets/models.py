@@ -27,6 +27,8 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_unit_id_id", "unit_id", "id"),
         sa.Index("ix_tickets_status_id", "status", "id"),
         sa.Index("ix_tickets_lat_lng", "lat", "lng"),
+        # Nearby: open tickets in a small box (migration 9e7f00000001).
+        sa.Index("ix_tickets_status_lat_lng", "status", "lat", "lng"),
         sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="coordinates"),
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
-from ..auth.models import Role, StaffPost
+from ..auth.models import Role, StaffPost, User
 from ..extensions import db
 from ..notifications.outbox import notify
 from ..timeutil import isoformat, utcnow
@@ -28,7 +29,13 @@ def _staff_of(unit_id: int, roles: set[Role]) -> list[int]:
 
 
 def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: str, **extra) -> None:
-    for user_id in dict.fromkeys(user_ids):
+    user_ids = [u for u in dict.fromkeys(user_ids) if u]
+    # One query for every recipient and their posts instead of two per recipient: notify()
+    # finds them in the session (held here: the session keeps only weak references).
+    recipients = db.session.execute(  # noqa: F841
+        sa.select(User).where(User.id.in_(user_ids)).options(joinedload(User.posts))).unique().scalars().all() \
+        if len(user_ids) > 1 else []
+    for user_id in user_ids:
         if user_id:
             notify(user_id, template, title=title, body=body, ticket_id=ticket.id,
                    data=_payload(ticket, **extra), dedupe_key=f"{key}:{user_id}")
@@ -42,8 +49,12 @@ def _responders(unit_id: int) -> list[int]:
 def reported(ticket: Ticket) -> None:
     """A new report: the unit's responders and its named responsible people."""
     staff = _responders(ticket.unit_id)
-    responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
-        UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
+    unit = ticket.unit
+    if unit is not None and unit.id == ticket.unit_id and "responsibles" not in sa.inspect(unit).unloaded:
+        responsible = [r.user_id for r in unit.responsibles if r.user_id is not None]  # loaded with the unit
+    else:
+        responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
+            UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
     _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{ticket.category.name}",
           ticket.description[:100], f"new:{ticket.id}:{ticket.unit_id}:{ticket.version}", note=ticket.description)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
@@ -120,7 +121,9 @@ def route(category: Category, lat: float, lng: float) -> tuple[Unit, bool]:
     """
     ids = get_locator().containing(lat, lng)
     if ids:
-        units = {u.id: u for u in db.session.execute(sa.select(Unit).where(Unit.id.in_(ids))).scalars()}
+        # With their responsible people: the answer shows them.
+        units = {u.id: u for u in db.session.execute(
+            sa.select(Unit).where(Unit.id.in_(ids)).options(joinedload(Unit.responsibles))).unique().scalars()}
         chain = [units[i] for i in ids if i in units]
         for unit in chain:
             if category.handler_kind and unit.kind == category.handler_kind:
@@ -497,7 +500,8 @@ def _remind_before_deadlines(now: datetime) -> None:
 
 
 def get_ticket(ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
+    # The unit's responsible people come in the same query: every action answers with them.
+    ticket = db.session.get(Ticket, ticket_id, options=[joinedload(Ticket.unit).joinedload(Unit.responsibles)])
     if ticket is None:
         raise NotFound("问题不存在", key="ticket_not_found")
     return ticket

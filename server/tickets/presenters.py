@@ -26,33 +26,38 @@ ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "�
                 **{role.value: label for role, label in ROLE_LABELS.items()}}
 
 
-def _media_out(item: Media) -> dict:
+def _media_out(item) -> dict:
+    """A photo (a Media, or a row with its id, key and thumb_key)."""
     return {"id": item.id, "url": url_for("media.serve", key=item.key),
             "thumbnail_url": url_for("media.serve", key=item.thumb_key)}
 
 
 def _report_media(ticket_ids: list[int]) -> dict[int, list[dict]]:
+    """The photos of each ticket's report: only the columns shown (a row per photo)."""
     if not ticket_ids:
         return {}
     rows = db.session.execute(
-        sa.select(TicketEvent.ticket_id, Media).join(Media, Media.event_id == TicketEvent.id)
+        sa.select(TicketEvent.ticket_id, Media.id, Media.key, Media.thumb_key)
+        .join(Media, Media.event_id == TicketEvent.id)
         .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "report")
         .order_by(Media.position)
     ).all()
     out: dict[int, list[dict]] = defaultdict(list)
-    for ticket_id, item in rows:
-        out[ticket_id].append(_media_out(item))
+    for row in rows:
+        out[row.ticket_id].append(_media_out(row))
     return out
 
 
-def _users(ids) -> dict[int, User]:
+def _users(ids) -> dict[int, sa.Row]:
+    """Users by id: only what is shown of them (nickname, the phone for masking)."""
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()}
+    return {u.id: u for u in db.session.execute(
+        sa.select(User.id, User.nickname, User.phone_enc).where(User.id.in_(ids)))}
 
 
-def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int, User]) -> dict:
+def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int, sa.Row]) -> dict:
     if viewer is not None and ticket.reporter_id == viewer.id:
         return {"id": viewer.id, "display": viewer.nickname or "我",
                 "phone_masked": crypto.mask_phone(crypto.decrypt(viewer.phone_enc))}
@@ -66,10 +71,12 @@ def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int,
 def present_many(tickets: list[Ticket], viewer: User | None, coord: str = "wgs84", *, with_media: bool = True) -> list[dict]:
     """Tickets as the viewer may see them; staff shown a reporter's data leave a row in the access log."""
     media = _report_media([t.id for t in tickets]) if with_media else {}
+    staff = {t.id: is_staff_for(viewer, t) for t in tickets}
     if viewer is not None and viewer.posts:
-        privacy.log_access(viewer, [t for t in tickets if is_staff_for(viewer, t)])
-    users = _users([t.reporter_id for t in tickets] + [t.assignee_id for t in tickets])
-    return [_present(t, viewer, coord, media.get(t.id, []), users) for t in tickets]
+        privacy.log_access(viewer, [t for t in tickets if staff[t.id]])
+    # Assignees are shown to everyone, reporters' phones to staff only: load no one else.
+    users = _users([t.assignee_id for t in tickets] + [t.reporter_id for t in tickets if staff[t.id]])
+    return [_present(t, viewer, coord, media.get(t.id, []), users, staff[t.id]) for t in tickets]
 
 
 def present(ticket: Ticket, viewer: User | None, coord: str = "wgs84") -> dict:
@@ -78,9 +85,9 @@ def present(ticket: Ticket, viewer: User | None, coord: str = "wgs84") -> dict:
     return out
 
 
-def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict], users: dict[int, User]) -> dict:
+def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict], users: dict[int, sa.Row],
+             staff: bool) -> dict:
     roles = roles_for(viewer, ticket)
-    staff = is_staff_for(viewer, ticket)
     lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
     assignee = users.get(ticket.assignee_id)
     status = lc.Status(ticket.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..categories.models import Category
@@ -17,8 +18,20 @@ from .models import Ticket, TicketEvent
 from .permissions import can_read, is_staff_for, scope_paths, staff_roles_in
 
 
+def _unit_ids(paths: list[str]) -> list[int]:
+    """Ids of the units at or below these paths, looked up before the ticket query.
+
+    The ticket query then filters on a plain list of ids, which MySQL/MariaDB answers by
+    walking the primary key backwards and stopping at the page. Given a subquery instead,
+    it joins every ticket of the subtree and sorts them all (a second at 1,000,000 tickets).
+    """
+    return db.session.execute(
+        sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))
+    ).scalars().all()
+
+
 def _in_paths(paths: list[str]):
-    return Ticket.unit_id.in_(sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in paths])))
+    return Ticket.unit_id.in_(_unit_ids(paths))
 
 
 def list_tickets(user: User, scope="mine", status=None, category=None, overdue=None, unit=None,
@@ -35,14 +48,12 @@ def list_tickets(user: User, scope="mine", status=None, category=None, overdue=N
         if scope == "unit":
             query = query.where(_in_paths(paths))
         else:
-            query = query.where(Ticket.supervising_unit_id.in_(
-                sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))))
+            query = query.where(Ticket.supervising_unit_id.in_(_unit_ids(paths)))
     if unit is not None:
         target = db.session.get(Unit, unit)
         if target is None or (scope != "mine" and not staff_roles_in(user, target)):
             raise Forbidden("该单位不在您的管辖范围内", key="unit_out_of_scope")
-        query = query.where(Ticket.unit_id.in_(
-            sa.select(Unit.id).where(Unit.path.startswith(target.path, autoescape=True))))
+        query = query.where(_in_paths([target.path]))
     if status:
         query = query.where(Ticket.status.in_([lc.Status(s) for s in status]))
     if category:
@@ -100,7 +111,8 @@ def in_box(min_lat, min_lng, max_lat, max_lng, coord="wgs84", status="open", lim
 
 
 def readable_ticket(ticket_id: int, user: User | None) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
+    # The unit's responsible people come in the same query: the detail shows them.
+    ticket = db.session.get(Ticket, ticket_id, options=[joinedload(Ticket.unit).joinedload(Unit.responsibles)])
     if ticket is None or not can_read(user, ticket):
         raise NotFound("问题不存在", key="ticket_not_found")
     return ticket

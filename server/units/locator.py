@@ -10,6 +10,7 @@ from flask import current_app
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
+from sqlalchemy.orm import undefer
 
 from ..extensions import db
 from .models import Unit
@@ -61,4 +62,4 @@ def get_locator() -> UnitLocator:
 def locate(lat: float, lng: float) -> Unit | None:
     """The deepest unit containing a WGS-84 point, or None outside every boundary."""
     ids = get_locator().containing(lat, lng)
-    return db.session.get(Unit, ids[0]) if ids else None
+    return db.session.get(Unit, ids[0], options=[undefer(Unit.boundary)]) if ids else None

@@ -36,11 +36,15 @@ class Unit(db.Model):
     depth: Mapped[int] = mapped_column(default=0)
     # Materialised path of ids, "/1/4/9/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(sa.String(255), index=True, default="/")
-    boundary: Mapped[str | None] = mapped_column(sa.Text)  # GeoJSON geometry, WGS-84
-    min_lng: Mapped[float | None] = mapped_column(sa.Double)
-    min_lat: Mapped[float | None] = mapped_column(sa.Double)
-    max_lng: Mapped[float | None] = mapped_column(sa.Double)
-    max_lat: Mapped[float | None] = mapped_column(sa.Double)
+    # GeoJSON geometry, WGS-84. Deferred: every ticket loads its unit, and a real boundary
+    # runs to many kilobytes that only routing (which selects it itself) and the unit's own
+    # page (which asks for it) need.
+    boundary: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    # The boundary's extent: written on import, read by no request (deferred with it).
+    min_lng: Mapped[float | None] = mapped_column(sa.Double, deferred=True, deferred_group="extent")
+    min_lat: Mapped[float | None] = mapped_column(sa.Double, deferred=True, deferred_group="extent")
+    max_lng: Mapped[float | None] = mapped_column(sa.Double, deferred=True, deferred_group="extent")
+    max_lat: Mapped[float | None] = mapped_column(sa.Double, deferred=True, deferred_group="extent")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

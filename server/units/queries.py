@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import undefer
 
 from ..auth.models import ROLE_LABELS, StaffPost, User
 from ..errors import Forbidden, NotFound
@@ -11,7 +12,7 @@ from .models import Unit
 
 
 def get_unit(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
+    unit = db.session.get(Unit, unit_id, options=[undefer(Unit.boundary)])
     if unit is None:
         raise NotFound("单位不存在", key="unit_not_found")
     return unit

@@ -82,6 +82,7 @@ def test_bad_queries_are_422(client, october, query, key):
 
 def test_unknown_unit_is_404(client, october):
     _envelope(client.get("/api/v1/stats/units/999999?period=2026-10"), 404, "unit_not_found")
+    _envelope(client.get("/api/v1/stats/units/99999999999999999999"), 404)
     _envelope(client.get("/api/v1/stats/units/999999/ranking"), 404, "unit_not_found")
     _envelope(client.get("/api/v1/stats/units/999999/categories"), 404, "unit_not_found")
 
@@ -102,6 +103,7 @@ def test_bulletins_list_and_detail(client, bulletin):
     assert {"response_rate", "resolution_rate", "satisfaction_rate", "score", "rank"} <= set(first)
     streets = client.get(f"/api/v1/bulletins/{bulletin}?parent_id={unit_id('gz-demo')}").json["units"]
     assert [(u["unit"]["name"], u["rank"]) for u in streets] == [("花桥街道", 1), ("民意街道", None)]
+    assert client.get(f"/api/v1/bulletins/{bulletin}?parent_id=99999999999999999999").json["units"] == []
 
 
 def test_bulletin_pages_and_errors(client, bulletin):

@@ -17,6 +17,7 @@ import os
 import random
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -208,6 +209,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--only-load", action="store_true", help="generate and load, time nothing (with --keep)")
     parser.add_argument("--admin-url", default=os.environ.get("MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
     args = parser.parse_args()
 
@@ -250,6 +252,8 @@ def main() -> int:
                 {"s": Month(2026, 10).start().replace(tzinfo=None),
                  "e": Month(2026, 11).start().replace(tzinfo=None)}).one()
             log(f"tickets: {counts[0]:,} in all, {int(counts[1]):,} received in 2026-10 (Shanghai)")
+            if args.only_load:
+                return 0
 
             def timed(label, fn, runs):
                 seconds = []
@@ -270,7 +274,9 @@ def main() -> int:
                   lambda: queries.unit_card(1, "2026-10", now=now), args.runs)
             timed("report card of a community for 2026-10 (live)",
                   lambda: queries.unit_card(communities[0], "2026-10", now=now), args.runs)
-            timed("snapshot over all twelve months (every ticket), runs",
+            timed("bulletin over 2026-09..2026-10, runs",
+                  lambda: operations.bulletin("2026-09..2026-10", now=now), 3)
+            timed("snapshot over all twelve months (every ticket in the period), runs",
                   lambda: operations.freeze(MONTHLY, parse_period("2025-11..2026-10"), "全年", now), 3)
 
             statements: list = []
@@ -287,6 +293,14 @@ def main() -> int:
             for statement, _, seconds in sorted(statements, key=lambda s: -s[2])[:6]:
                 log(f"  {seconds:.3f} s  {' '.join(statement.split())[:110]}")
             explain(db.engine, [s for s in selects if "tickets" in s[0]])
+
+            env = dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False), FLASK_APP="server.wsgi")
+            flask = os.path.join(os.path.dirname(sys.executable), "flask")
+            start = time.perf_counter()
+            done = subprocess.run([flask, "reports", "monthly", "--month", "2026-09"], env=env,
+                                  capture_output=True, text=True, check=True)
+            log(f"\n$ flask reports monthly --month 2026-09\n{done.stdout.strip()}\n"
+                f"wall clock, Python start-up included: {time.perf_counter() - start:.2f} s")
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -127,6 +127,9 @@ def test_the_operations_leave_what_the_card_counts(demo, monkeypatch):
         db.session.flush()
         return [m.id]
 
+    from server.privacy.operations import current_policy, record_consent
+
+    record_consent(resident, current_policy())
     place = {"category": "streetlight", "description": "路灯不亮", "lat": 30.57, "lng": 114.27, "coord": "wgs84"}
     late, _ = ops.report(resident, place)
     redo, _ = ops.report(resident, place)
@@ -250,3 +253,13 @@ def test_a_bulletin_over_two_months(october):
     assert [(u["unit"]["code"], u["rank"]) for u in communities] == [("gz-demo-hq-2", 1), ("gz-demo-hq-1", 2)]
     with pytest.raises(Invalid):
         operations.bulletin("2026-10..2026-09", now=AS_OF)
+
+
+def test_roomy_session_gives_back_the_server_settings(ctx):
+    if db.engine.dialect.name != "mysql":
+        pytest.skip("MySQL session variables")
+    read = lambda: db.session.execute(sa.text("SELECT @@SESSION.tmp_table_size, @@SESSION.sort_buffer_size")).one()  # noqa: E731
+    before = tuple(read())
+    with queries.roomy_session():
+        assert read()[0] == 256 * 2**20 and read()[1] == 32 * 2**20
+    assert tuple(read()) == before

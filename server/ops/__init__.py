@@ -1,0 +1,25 @@
+"""Operations: request ids and JSON logs, Prometheus metrics, readiness, rate limits.
+
+`init_app` is called from `create_app` before the other request hooks are registered,
+so its `after_request` runs last and sees the response every other hook produced.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from ..extensions import limiter
+    from . import logs, metrics, ratelimit
+
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        # Behind nginx (and a load balancer): the client address comes from
+        # X-Forwarded-For, trusted for exactly this many hops.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    logs.configure_logging(app)
+    logs.install_request_hooks(app, on_finish=metrics.observe_request)
+    ratelimit.prepare_config(app)
+    limiter.init_app(app)

@@ -1,0 +1,743 @@
+"""The HTTP benchmark: the service under gunicorn on MariaDB, driven by wrk, against the
+ceiling of its stack. `make bench` runs it; it is not part of `make test`.
+
+    .venv/bin/python tests/bench/run.py [--scales 10000,1000000] [--duration 12] [--keep]
+
+For each scale it creates a fresh database `gongzhi_bench_<random>` (migrations, the demo
+district), fills it in bulk (tests/bench/datagen.py), then
+
+1. serves tests/bench/ceiling_app.py (bare Flask + Flask-SQLAlchemy: one SELECT by
+   primary key, one INSERT) with deploy/gunicorn.conf.py and 2 workers, and measures it;
+2. serves the service (server.wsgi:app) the same way, with dev login on (APP_ENV is not
+   production) and rate limits off, logs in load users through the API, records their
+   consent, and measures: GET one ticket; the staff list of 20 (keyset); nearby 20;
+   create a ticket (routing, event, outbox, idempotency key); rate an answer;
+3. EXPLAINs the staff list and nearby queries the service sent;
+
+each load by wrk from a separate process, at 16 connections (2 wrk threads) for
+--duration seconds after a --warmup run whose figures are dropped. It prints requests/s,
+p50, p99 and the ratio to the ceiling, and writes docs/PERFORMANCE.md (the table, the
+targets met or not, the machine, its load and the command). The databases are dropped
+at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+import requests  # noqa: E402
+
+import datagen  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+REPLAY = os.path.join(HERE, "lua", "replay.lua")
+FINDINGS = os.path.join(HERE, "findings.md")
+BUFFER_POOL = 2 * 1024 ** 3
+LOADS = ("get", "list", "nearby", "create", "rate")
+READS = ("get", "list", "nearby")
+LABELS = {
+    "ceiling_select": "ceiling: one SELECT by primary key",
+    "ceiling_insert": "ceiling: one INSERT",
+    "get": "GET one ticket",
+    "list": "staff list of 20 (keyset)",
+    "nearby": "nearby 20",
+    "create": "create a ticket",
+    "rate": "rate an answer",
+}
+TARGETS = {"read_share": 0.70, "write_share": 0.50, "p99_ms": 50.0, "growth": 1.25}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# --- the machine --------------------------------------------------------------------------
+
+
+def loadavg() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+def wait_for_quiet(max_wait: float, threshold: float = 1.0) -> tuple[float, float, float]:
+    """Wait (up to max_wait seconds) until the 1-minute load average is below threshold."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        load = loadavg()
+        if load[0] < threshold or time.monotonic() >= deadline:
+            return load
+        log(f"  load average {load[0]:.2f} (others are working): waiting 30 s")
+        time.sleep(30)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = int(fh.readline().split()[1]) // 1024 // 1024
+    except (OSError, ValueError, IndexError):
+        mem = 0
+    conn = datagen.connect()
+    cur = conn.cursor()
+    cur.execute("SELECT VERSION()")
+    version = cur.fetchone()[0]
+    cur.execute("SHOW VARIABLES WHERE Variable_name IN ('innodb_buffer_pool_size', 'innodb_flush_log_at_trx_commit')")
+    variables = dict(cur.fetchall())
+    conn.close()
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "kernel": platform.release(),
+            "python": platform.python_version(), "mariadb": version, "wrk": wrk_version.strip(),
+            "buffer_pool": int(variables.get("innodb_buffer_pool_size", 0)),
+            "flush_at_commit": variables.get("innodb_flush_log_at_trx_commit")}
+
+
+@contextmanager
+def buffer_pool(enabled: bool):
+    """A buffer pool that holds the 1,000,000-ticket data set (as a production server's
+    would), for the run only: MariaDB's default of 128 MiB would measure the disk."""
+    conn = datagen.connect()
+    cur = conn.cursor()
+    cur.execute("SELECT @@innodb_buffer_pool_size")
+    before = int(cur.fetchone()[0])
+    changed = enabled and before < BUFFER_POOL
+    if changed:
+        cur.execute(f"SET GLOBAL innodb_buffer_pool_size = {BUFFER_POOL}")
+        log(f"innodb_buffer_pool_size {before >> 20} MiB -> {BUFFER_POOL >> 20} MiB for the run")
+    try:
+        yield
+    finally:
+        if changed:
+            cur.execute(f"SET GLOBAL innodb_buffer_pool_size = {before}")
+        conn.close()
+
+
+# --- gunicorn -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """deploy/gunicorn.conf.py with 2 workers, serving `app` on a free port; its output
+    (access log included, as in production) goes to a file."""
+
+    def __init__(self, app: str, env: dict, logfile: str, probe: str):
+        self.app, self.env, self.logfile, self.probe = app, env, logfile, probe
+        self.base = ""
+
+    def __enter__(self) -> "Gunicorn":
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        env = dict(self.env, GUNICORN_WORKERS="2", GUNICORN_BIND=f"127.0.0.1:{port}", PYTHONPATH=ROOT)
+        self.out = open(self.logfile, "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+                                      "--bind", f"127.0.0.1:{port}", self.app],
+                                     env=env, cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if requests.get(self.base + self.probe, timeout=2).status_code < 500:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn ({self.app}) did not start; see {self.logfile}")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+def log_problems(logfile: str) -> list[str]:
+    """Tracebacks and error lines the server logged (an honest run has none)."""
+    with open(logfile, encoding="utf-8", errors="replace") as fh:
+        return [line.strip()[:300] for line in fh
+                if "Traceback" in line or '"level": "ERROR"' in line or "[ERROR]" in line or "WORKER TIMEOUT" in line]
+
+
+# --- CPU accounting ---------------------------------------------------------------------
+
+
+def _proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds of a process (and of its reaped children)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _mariadb_pid() -> int | None:
+    for name in ("mariadbd", "mysqld"):
+        out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
+        if out:
+            return int(out[0])
+    return None
+
+
+def cpu_snapshot(master: int | None) -> dict:
+    """CPU seconds used so far by the gunicorn master and its workers (live and reaped:
+    max_requests recycles them) and by MariaDB (all of its clients, so on a shared
+    machine it counts others' queries too)."""
+    app = 0.0
+    if master:
+        app = _proc_cpu(master, children=True)
+        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+        app += sum(_proc_cpu(int(p)) for p in out.split())
+    db = _mariadb_pid()
+    return {"app": app, "db": _proc_cpu(db) if db else 0.0, "wall": time.monotonic()}
+
+
+# --- wrk ----------------------------------------------------------------------------------
+
+
+def wrk(base: str, lines: list[str], mode: str, args, workdir: str, name: str, profile_pids=(), master=None) -> dict:
+    """Warm up, then one measured run; returns its figures."""
+    path = os.path.join(workdir, f"{name}.tsv")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    result = {}
+    for phase, seconds in (("warmup", args.warmup), ("run", args.duration)):
+        if seconds <= 0:
+            continue
+        nonce = secrets.token_hex(4)
+        cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s", "--timeout", "10s",
+               "-s", REPLAY, base, "--", path, mode, str(args.threads), nonce,
+               # lines a warm-up used are not sent again (twice its count: threads go at their own pace)
+               str(2 * result["warmup"]["requests"] + 64 if "warmup" in result else 0)]
+        spies = []
+        if phase == "run" and profile_pids:
+            for pid in profile_pids:
+                out = os.path.join(args.profile_dir, f"{name}-{pid}.svg")
+                spies.append(subprocess.Popen(["py-spy", "record", "--nonblocking", "-p", str(pid), "-o", out,
+                                               "-d", str(int(seconds))], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+        before = cpu_snapshot(master)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        after = cpu_snapshot(master)
+        for spy in spies:
+            spy.wait()
+        time.sleep(1)  # what wrk left in flight is served before the next run starts
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
+        data = json.loads(line[len("BENCH_JSON "):])
+        data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+        data["errors"] = data["status"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
+        data["ok"] = data["requests"] - data["status"]
+        data["loadavg_after"] = loadavg()[0]
+        data["app_cpu_ms"] = (after["app"] - before["app"]) / max(data["requests"], 1) * 1000
+        data["db_cpu_ms"] = (after["db"] - before["db"]) / max(data["requests"], 1) * 1000
+        result[phase] = data
+    run = result["run"]
+    run["sent_total"] = sum(r["requests"] for r in result.values())
+    run["ok_total"] = sum(r["ok"] for r in result.values())
+    return run
+
+
+# --- the requests -------------------------------------------------------------------------
+
+
+class Api:
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+
+    def login(self, name: str, consent: bool = False) -> tuple[str, int]:
+        res = self.http.post(self.base + "/api/v1/auth/login", json={"code": f"dev:{name}"}, timeout=10)
+        res.raise_for_status()
+        token = res.json()["token"]
+        if consent:
+            headers = {"Authorization": f"Bearer {token}"}
+            version = self.http.get(self.base + "/api/v1/me/consent", headers=headers, timeout=10).json()["current_version"]
+            self.http.post(self.base + "/api/v1/me/consent", json={"policy_version": version}, headers=headers,
+                           timeout=10).raise_for_status()
+        return token, res.json()["user"]["id"]
+
+
+def cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([ticket_id]).encode()).decode().rstrip("=")
+
+
+def gcj02(lat: float, lng: float) -> tuple[float, float]:
+    from server.units.geo import wgs84_to_gcj02
+
+    return wgs84_to_gcj02(lat, lng)
+
+
+def request_lines(kind: str, info: dict, tokens: dict, rng: random.Random, count: int = 20_000) -> list[str]:
+    """The requests a load replays (METHOD, path, token, body)."""
+    residents, staff = tokens["residents"], tokens["staff"]
+    district = info["district"]
+    ids = [int(i) for i, held in zip(info["ids"], info["held"]) if not held]
+    if kind == "get":
+        return [f"GET\t/api/v1/tickets/{rng.choice(ids)}\t{rng.choice(residents)}\t" for _ in range(count)]
+    if kind == "list":
+        out = []
+        for _ in range(count):
+            query = "scope=unit&limit=20"
+            r = rng.random()
+            if r < 0.25:
+                query += f"&cursor={cursor(rng.choice(ids))}"
+            elif r < 0.5:
+                query += "&status=" + rng.choice(["submitted", "accepted", "assigned", "in_progress", "resolved"])
+            out.append(f"GET\t/api/v1/tickets?{query}\t{rng.choice(staff)}\t")
+        return out
+    if kind == "nearby":
+        out = []
+        for lat, lng in datagen.query_points(district, count, seed=rng.randrange(1 << 30)):
+            glat, glng = gcj02(lat, lng)
+            query = f"lat={glat:.6f}&lng={glng:.6f}&coord=gcj02&radius=200"
+            if rng.random() < 0.5:
+                query += "&category=" + rng.choices(list(datagen.CATEGORY_WEIGHTS), datagen.CATEGORY_WEIGHTS.values())[0]
+            out.append(f"GET\t/api/v1/tickets/nearby?{query}\t{rng.choice(residents)}\t")
+        return out
+    if kind == "create":
+        out = []
+        codes = list(datagen.CATEGORY_WEIGHTS)
+        for lat, lng in datagen.query_points(district, 2000, seed=rng.randrange(1 << 30)):
+            glat, glng = gcj02(lat, lng)
+            code = rng.choices(codes, datagen.CATEGORY_WEIGHTS.values())[0]
+            text = rng.choice(datagen.TEXTS[code]).format(p=f"{rng.randint(1, 30)}栋楼下")
+            body = json.dumps({"category": code, "description": text, "lat": round(glat, 6), "lng": round(glng, 6),
+                               "coord": "gcj02", "address": f"{rng.randint(1, 30)}栋", "anonymous": rng.random() < 0.1},
+                              ensure_ascii=False)
+            out.append(f"POST\t/api/v1/tickets\t{rng.choice(residents)}\t{body}")
+        return out
+    raise ValueError(kind)
+
+
+def rate_lines(ticket_ids, reporters, tokens_by_user: dict, rng: random.Random) -> list[str]:
+    out = []
+    for tid, uid in zip(ticket_ids, reporters):
+        rating = rng.choices(["satisfied", "basically_satisfied", "dissatisfied"], [80, 15, 5])[0]
+        body = json.dumps({"rating": rating, "comment": datagen.RATING_COMMENTS[rating]}, ensure_ascii=False)
+        out.append(f"POST\t/api/v1/tickets/{int(tid)}/rate\t{tokens_by_user[int(uid)]}\t{body}")
+    rng.shuffle(out)
+    return out
+
+
+# --- EXPLAIN ------------------------------------------------------------------------------
+
+
+def explain(database: str, info: dict) -> dict:
+    """EXPLAIN (and ANALYZE, which runs it and counts rows) of the ticket queries the
+    service sends for a staff list, a later page, a filtered list and nearby. In a child
+    process: the app is built there, once."""
+    lat, lng = gcj02(*datagen.query_points(info["district"], 1, seed=5)[0])
+    mid = int(info["ids"][len(info["ids"]) // 2])
+    proc = subprocess.run([sys.executable, __file__, "--explain", database, "--explain-at", f"{lat:.6f},{lng:.6f},{mid}"],
+                          capture_output=True, text=True, cwd=ROOT)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("EXPLAIN_JSON ")), None)
+    if proc.returncode or line is None:
+        raise RuntimeError(f"explain failed: {proc.stderr[-3000:]}")
+    return json.loads(line[len("EXPLAIN_JSON "):])
+
+
+def _explain_child(database: str, at: str) -> None:
+    import sqlalchemy as sa
+
+    lat, lng, mid = at.split(",")
+    os.environ.update(datagen.app_env(database, RATELIMIT_ENABLED="0", LOG_FORMAT=""))
+    from server import create_app
+    from server.extensions import db
+
+    app = create_app()
+    captured: list = []
+
+    def grab(conn, cursor_, statement, params, context, executemany):
+        if "FROM tickets" in statement and statement.lstrip().upper().startswith("SELECT"):
+            captured.append(cursor_.mogrify(statement, params))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", grab)
+    client = app.test_client()
+
+    def token(name):
+        return {"Authorization": "Bearer " + client.post("/api/v1/auth/login", json={"code": f"dev:{name}"}).json["token"]}
+
+    grid, resident = token("grid"), token("resident")
+    probes = [
+        ("staff list, first page", "/api/v1/tickets?scope=unit&limit=20", grid),
+        ("staff list, a later page", f"/api/v1/tickets?scope=unit&limit=20&cursor={cursor(int(mid))}", grid),
+        ("staff list, status=submitted", "/api/v1/tickets?scope=unit&limit=20&status=submitted", grid),
+        ("nearby 20 (with category)", f"/api/v1/tickets/nearby?lat={lat}&lng={lng}&coord=gcj02&radius=200"
+                                      "&category=sanitation", resident),
+        ("nearby 20 (no category)", f"/api/v1/tickets/nearby?lat={lat}&lng={lng}&coord=gcj02&radius=200", resident),
+    ]
+    out = {}
+    conn = datagen.connect(database)
+    cur = conn.cursor()
+    for label, url, headers in probes:
+        captured.clear()
+        res = client.get(url, headers=headers)
+        assert res.status_code == 200, (url, res.status_code, res.data[:300])
+        statement = captured[-1]
+        entry = {"sql": statement}
+        for verb in ("EXPLAIN", "ANALYZE"):
+            cur.execute(f"{verb} {statement}")
+            names = [d[0] for d in cur.description]
+            entry[verb] = [names] + [["NULL" if v is None else str(v) for v in row] for row in cur.fetchall()]
+        start = time.perf_counter()
+        for _ in range(20):
+            cur.execute(statement)
+            cur.fetchall()
+        entry["ms"] = (time.perf_counter() - start) / 20 * 1000
+        out[label] = entry
+    conn.close()
+    print("EXPLAIN_JSON " + json.dumps(out, ensure_ascii=False))
+
+
+# --- one scale ----------------------------------------------------------------------------
+
+
+def run_scale(n: int, args, workdir: str) -> dict:
+    name = f"gongzhi_bench_{secrets.token_hex(4)}"
+    rng = random.Random(n)
+    result = {"tickets": n, "database": name}
+    log(f"\n== {n:,} tickets: database {name}")
+    t = time.perf_counter()
+    datagen.create_database(name)
+    result["migrate_seconds"] = time.perf_counter() - t
+    try:
+        info = datagen.populate(name, n, log=log)
+        result["data"] = {k: info[k] for k in ("tickets", "events", "media", "ratings", "open", "status")}
+        result["generate_seconds"] = info["total_seconds"]
+        log(f"  generated {info['tickets']:,} tickets, {info['events']:,} events, {info['media']:,} photos in "
+            f"{info['total_seconds']:.1f} s ({info['open']:,} open)")
+        url = datagen.sql_url(name)
+
+        # 1. The ceiling.
+        from ceiling_app import prepare
+
+        prepare(url)
+        ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json")  # gunicorn's own log lines as the service's
+        with Gunicorn("tests.bench.ceiling_app:app", ceiling_env, os.path.join(workdir, f"ceiling-{n}.log"),
+                      "/items/1") as server:
+            select = [f"GET\t/items/{rng.randint(1, 10_000)}\t\t" for _ in range(20_000)]
+            insert = [f"POST\t/items\t\t" + json.dumps({"owner_id": rng.randint(1, 999), "title": f"第{i}条",
+                                                         "body": "楼下的路灯坏了三盏，晚上很黑，老人出门不安全",
+                                                         "lat": 30.58, "lng": 114.3}, ensure_ascii=False)
+                      for i in range(1000)]
+            result["ceiling_select"] = wrk(server.base, select, "random", args, workdir, f"ceiling-select-{n}",
+                                           master=server.proc.pid)
+            report("ceiling_select", result)
+            result["ceiling_insert"] = wrk(server.base, insert, "random", args, workdir, f"ceiling-insert-{n}",
+                                           master=server.proc.pid)
+            report("ceiling_insert", result)
+
+        # 2. The service.
+        env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
+        logfile = os.path.join(workdir, f"service-{n}.log")
+        with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
+            api = Api(server.base)
+            tokens = {"residents": [api.login(f"bench-load-{k}", consent=True)[0] for k in range(16)],
+                      "staff": [api.login(s)[0] for s in ("grid", "cadre", "head", "bench-grid_worker-5",
+                                                          "bench-grid_worker-6", "bench-cadre-7")]}
+            raters = {}
+            for k in range(16):
+                token, uid = api.login(f"bench-rater-{k}")
+                raters[uid] = token
+            pids = server.worker_pids() if args.profile else ()
+            for kind in ("get", "list", "nearby", "create"):
+                if kind not in args.loads:
+                    continue
+                before = count_rows(name, "tickets")
+                result[kind] = wrk(server.base, request_lines(kind, info, tokens, rng), "create" if kind == "create"
+                                   else "random", args, workdir, f"{kind}-{n}", pids if kind in args.profile else (),
+                                   master=server.proc.pid)
+                if kind == "create":
+                    made = settled_count(name, "tickets") - before
+                    result[kind]["rows"] = made
+                    result[kind]["check"] = f"{made:,} tickets created for {result[kind]['ok_total']:,} 2xx answers"
+                report(kind, result)
+            if "rate" in args.loads:
+                # Answered tickets waiting for their reporters' ratings, enough for the run.
+                expected = result.get("get", {}).get("rps", 500)
+                count = int(min(60_000, max(3_000, expected * (args.duration + 3 * args.warmup) * 1.3 + 200)))
+                conn = datagen.connect(name)
+                district = datagen.District.load(conn.cursor())
+                district.load_staff(conn.cursor())
+                conn.close()
+                t = time.perf_counter()
+                extra = datagen.generate_tickets(name, district, count, reporters=list(raters), end=time.time(),
+                                                 start=time.time() - 3 * datagen.DAY, seed=n + 1, only_resolved=True,
+                                                 log=lambda m: None)
+                log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s")
+                before = count_rows(name, "ticket_ratings")
+                result["rate"] = wrk(server.base, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
+                                     args, workdir, f"rate-{n}", pids if "rate" in args.profile else (),
+                                     master=server.proc.pid)
+                made = settled_count(name, "ticket_ratings") - before
+                result["rate"]["rows"] = made
+                result["rate"]["check"] = f"{made:,} ratings recorded for {result['rate']['ok_total']:,} 2xx answers"
+                report("rate", result)
+        result["log_problems"] = log_problems(logfile)
+        if result["log_problems"]:
+            log(f"  the service logged {len(result['log_problems'])} error lines, e.g. {result['log_problems'][0]}")
+
+        # 3. The plans.
+        result["explain"] = explain(name, info)
+        for label, entry in result["explain"].items():
+            log(f"  {label}: {entry['ms']:.2f} ms; plan: " + "; ".join(
+                f"{row[2]} {row[3]} key={row[5]} rows={row[8]}" for row in entry["EXPLAIN"][1:]))
+    finally:
+        if args.keep:
+            log(f"  kept database {name}")
+        else:
+            datagen.drop_database(name)
+    return result
+
+
+def count_rows(database: str, table: str) -> int:
+    conn = datagen.connect(database)
+    cur = conn.cursor()
+    cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+    value = cur.fetchone()[0]
+    conn.close()
+    return value
+
+
+def settled_count(database: str, table: str) -> int:
+    """The row count once the server has finished what wrk left in flight when it stopped
+    (requests already sent are still served after wrk closes its connections)."""
+    last = count_rows(database, table)
+    for _ in range(40):
+        time.sleep(0.5)
+        now = count_rows(database, table)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def ratio(result: dict, kind: str) -> float | None:
+    base = result.get("ceiling_select" if kind in READS else "ceiling_insert")
+    if not base or kind not in result:
+        return None
+    return result[kind]["rps"] / base["rps"]
+
+
+def report(kind: str, result: dict) -> None:
+    r = result[kind]
+    share = ratio(result, kind) if not kind.startswith("ceiling") else None
+    log(f"  {LABELS[kind]:<38} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.1f} ms  p99 {r['p99_us'] / 1000:6.1f} ms"
+        + f"  cpu/req: app {r['app_cpu_ms']:.2f} ms, db {r['db_cpu_ms']:.2f} ms"
+        + (f"  {share:5.0%} of ceiling" if share is not None else "")
+        + (f"  ({r['errors']} errors)" if r["errors"] else ""))
+
+
+# --- the document -------------------------------------------------------------------------
+
+
+def verdicts(results: list[dict]) -> list[tuple[str, bool | None, str]]:
+    out = []
+    for res in results:
+        n = f"{res['tickets']:,}"
+        for kind in LOADS:
+            if kind not in res:
+                continue
+            share = ratio(res, kind)
+            goal = TARGETS["read_share"] if kind in READS else TARGETS["write_share"]
+            what = "of the SELECT ceiling" if kind in READS else "of the INSERT ceiling"
+            out.append((f"{LABELS[kind]} at {n}: at least {goal:.0%} {what}", share >= goal, f"{share:.0%}"))
+            p99 = res[kind]["p99_us"] / 1000
+            out.append((f"{LABELS[kind]} at {n}: p99 under {TARGETS['p99_ms']:.0f} ms", p99 < TARGETS["p99_ms"],
+                        f"{p99:.1f} ms"))
+    by_n = {r["tickets"]: r for r in results}
+    if len(by_n) >= 2:
+        small, large = by_n[min(by_n)], by_n[max(by_n)]
+        for kind in ("list", "nearby"):
+            if kind in small and kind in large:
+                growth = large[kind]["p50_us"] / small[kind]["p50_us"]
+                out.append((f"{LABELS[kind]}: p50 at {large['tickets']:,} within {TARGETS['growth']}x of {small['tickets']:,}",
+                            growth <= TARGETS["growth"], f"{growth:.2f}x (p50 {small[kind]['p50_us'] / 1000:.1f} -> "
+                                                         f"{large[kind]['p50_us'] / 1000:.1f} ms)"))
+    return out
+
+
+def table(res: dict) -> str:
+    rows = ["| load | requests/s | p50 ms | p99 ms | of ceiling | errors | CPU ms/request: gunicorn | MariaDB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind in ("ceiling_select", "ceiling_insert") + LOADS:
+        if kind not in res:
+            continue
+        r = res[kind]
+        share = ratio(res, kind) if not kind.startswith("ceiling") else None
+        rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
+                    f"{'' if share is None else f'{share:.0%}'} | {r['errors']} | {r['app_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} |")
+    return "\n".join(rows)
+
+
+def write_doc(path: str, results: list[dict], mach: dict, args, loads: dict, command: str, started: float) -> None:
+    parts = [f"""# Performance
+
+Generated by `{command}` ({time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}, {(time.time() - started) / 60:.1f} minutes).
+Do not edit by hand: `make bench` rewrites this file; the findings at the end come from
+`tests/bench/findings.md`.
+
+## Machine
+
+- {mach['cores']} cores ({mach['cpu']}), {mach['memory_gib']} GiB, Linux {mach['kernel']}, Python {mach['python']},
+  MariaDB {mach['mariadb']} on the same machine (InnoDB buffer pool {mach['buffer_pool'] >> 20} MiB during the run,
+  `innodb_flush_log_at_trx_commit={mach['flush_at_commit']}`), {mach['wrk']}.
+- Load average (1 min) before the run: {loads['start'][0]:.2f} ({', '.join(f'{x:.2f}' for x in loads['start'])});
+  after it: {', '.join(f'{x:.2f}' for x in loads['end'])}. The machine is shared: figures taken while others work are lower
+  and noisier.
+- Everything runs on these cores at once: wrk ({args.threads} threads, {args.connections} connections), gunicorn
+  (`deploy/gunicorn.conf.py`, 2 sync workers, access log on) and MariaDB.
+
+## How it is measured
+
+Each load runs {args.warmup} s to warm up (dropped), then {args.duration} s measured, at {args.connections}
+connections. The service runs with its deploy config plus `DEV_LOGIN=1` (APP_ENV is not production),
+`RATELIMIT_ENABLED=0` and JSON logs. Load users log in through `POST /api/v1/auth/login` and agree to the
+privacy policy through the API first.
+
+- **GET one ticket**: a resident reads a random ticket (of all of them), `GET /api/v1/tickets/<id>`.
+- **staff list of 20 (keyset)**: grid workers, cadres and a street head read `GET /api/v1/tickets?scope=unit&limit=20`:
+  half the first page, a quarter a later page (a cursor at a random ticket), a quarter filtered by one status.
+- **nearby 20**: a resident about to report looks around a place where reports are,
+  `GET /api/v1/tickets/nearby?lat=..&lng=..&coord=gcj02&radius=200` (half of them with `&category=`), as the mini-program does.
+- **create a ticket**: `POST /api/v1/tickets` with a new `Idempotency-Key` per request (generated in the wrk
+  script), routed by place, with its event, its outbox rows and its key.
+- **rate an answer**: the reporter rates a freshly answered ticket, `POST /api/v1/tickets/<id>/rate`
+  (80% satisfied, 15% basically, 5% dissatisfied, which reopens it); every ticket is rated once.
+- **ceiling**: `tests/bench/ceiling_app.py`, bare Flask + Flask-SQLAlchemy with the service's engine settings
+  under the same gunicorn config: one SELECT by primary key, or one INSERT and its commit. Reads are compared
+  with the SELECT, create and rate with the INSERT.
+
+The data: {datagen.REPORTS_PER_DAY} reports a day in the demo district, so 10,000 tickets are its last 20 days
+and 1,000,000 its last 5.5 years (see `tests/bench/datagen.py` for the model); generation times below.
+"""]
+    for res in results:
+        d = res.get("data", {})
+        parts.append(f"""## {res['tickets']:,} tickets
+
+{d.get('tickets', 0):,} tickets ({d.get('open', 0):,} open), {d.get('events', 0):,} events, {d.get('media', 0):,} photos,
+{d.get('ratings', 0):,} ratings; generated in {res.get('generate_seconds', 0):.0f} s (plus {res.get('migrate_seconds', 0):.0f} s
+to migrate and seed).
+
+{table(res)}
+""")
+        checks = [res[k]["check"] for k in ("create", "rate") if k in res and "check" in res[k]]
+        if checks:
+            parts.append("Checked after the run: " + "; ".join(checks) + ".\n")
+        if res.get("log_problems"):
+            parts.append(f"The service logged {len(res['log_problems'])} error lines during the run.\n")
+    parts.append("## Targets\n\n| target | met | measured |\n|---|---|---|\n" + "\n".join(
+        f"| {what} | {'yes' if ok else 'no'} | {value} |" for what, ok, value in verdicts(results)) + "\n")
+    big = max(results, key=lambda r: r["tickets"])
+    if big.get("explain"):
+        parts.append(f"## Query plans at {big['tickets']:,} tickets\n\nThe statements the service sent "
+                     "(captured from the app), EXPLAINed, then ANALYZEd (run, with real row counts: `r_rows`). "
+                     "Times are the statement alone, on an idle connection.\n")
+        for label, entry in big["explain"].items():
+            parts.append(f"### {label} ({entry['ms']:.2f} ms)\n\n```sql\n{entry['sql']}\n```\n\n```\n"
+                         + "\n".join("\t".join(row) for row in entry["EXPLAIN"]) + "\n```\n\n```\n"
+                         + "\n".join("\t".join(row) for row in entry["ANALYZE"]) + "\n```\n")
+    if os.path.exists(FINDINGS):
+        with open(FINDINGS, encoding="utf-8") as fh:
+            parts.append(fh.read())
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(parts))
+
+
+def install_wrk() -> None:
+    """wrk comes from Debian's packages; install it when we may (root with apt-get)."""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing: apt-get install -y wrk")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="10000,1000000", help="ticket counts, comma separated")
+    parser.add_argument("--duration", type=int, default=12, help="seconds measured per load")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per load (not measured)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--loads", default=",".join(LOADS))
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait for a quiet machine")
+    parser.add_argument("--no-buffer-pool", action="store_true", help="leave innodb_buffer_pool_size alone")
+    parser.add_argument("--profile", default="", help="loads to profile with py-spy (flame graphs in --profile-dir)")
+    parser.add_argument("--profile-dir", default=os.path.join(tempfile.gettempdir(), "gongzhi-bench-profiles"))
+    parser.add_argument("--write", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"),
+                        help="where to write the report ('' for nowhere)")
+    parser.add_argument("--explain", help=argparse.SUPPRESS)
+    parser.add_argument("--explain-at", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.explain:
+        return _explain_child(args.explain, args.explain_at)
+    args.loads = [x for x in args.loads.split(",") if x]
+    args.profile = [x for x in args.profile.split(",") if x]
+    if args.profile:
+        os.makedirs(args.profile_dir, exist_ok=True)
+    if shutil.which("wrk") is None:
+        install_wrk()
+    started = time.time()
+    command = "make bench" if os.environ.get("MAKELEVEL") else ".venv/bin/python tests/bench/run.py " + " ".join(sys.argv[1:])
+    loads = {"start": wait_for_quiet(args.max_wait)}
+    log(f"load average {loads['start'][0]:.2f}")
+    results = []
+    workdir = tempfile.mkdtemp(prefix="gongzhi-bench-")
+    with buffer_pool(not args.no_buffer_pool):
+        mach = machine()
+        for n in [int(x) for x in args.scales.split(",") if x]:
+            results.append(run_scale(n, args, workdir))
+    loads["end"] = loadavg()
+    log("\n== targets")
+    for what, ok, value in verdicts(results):
+        log(f"  [{'met' if ok else 'NOT met'}] {what}: {value}")
+    if args.write:
+        write_doc(args.write, results, mach, args, loads, command.strip(), started)
+        log(f"\nwrote {os.path.relpath(args.write, ROOT)}; server logs in {workdir}")
+
+
+if __name__ == "__main__":
+    main()
