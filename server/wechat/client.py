@@ -80,6 +80,36 @@ class DatabaseStorage(SessionStorage):
             conn.execute(sa.delete(t).where(t.c.key == self._key(key)))
 
 
+class FallbackStorage(SessionStorage):
+    """Redis first; while Redis is unreachable, the database (logged once per outage)."""
+
+    def __init__(self, primary: SessionStorage, fallback: SessionStorage):
+        self.primary, self.fallback = primary, fallback
+        self._down = False
+
+    def _run(self, method: str, *args):
+        import redis
+
+        try:
+            result = getattr(self.primary, method)(*args)
+        except redis.RedisError:
+            if not self._down:
+                log.warning("Redis unreachable: the WeChat token is kept in the database meanwhile")
+            self._down = True
+            return getattr(self.fallback, method)(*args)
+        self._down = False
+        return result
+
+    def get(self, key, default=None):
+        return self._run("get", key, default)
+
+    def set(self, key, value, ttl=None):
+        return self._run("set", key, value, ttl)
+
+    def delete(self, key):
+        return self._run("delete", key)
+
+
 class _SharedToken:
     """The access token lives only in shared storage, with WeChat's expiry as its TTL."""
 

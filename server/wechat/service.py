@@ -10,7 +10,7 @@ from flask import current_app
 from wechatpy.exceptions import WeChatClientException
 
 from ..errors import DomainError, ServiceUnavailable
-from .client import DatabaseStorage, SharedTokenClient, WeComClient
+from .client import DatabaseStorage, FallbackStorage, SharedTokenClient, WeComClient
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +117,16 @@ def _shared_storage(prefix: str):
     cfg = current_app.config
     # urllib3 logs request URLs at DEBUG, and code2Session carries the app secret in its query.
     logging.getLogger("urllib3").setLevel(logging.INFO)
-    if cfg.get("REDIS_URL"):
-        import redis
-        from wechatpy.session.redisstorage import RedisStorage
-
-        return RedisStorage(redis.Redis.from_url(cfg["REDIS_URL"]), prefix=f"gongzhi:{prefix}")
     from ..extensions import db
 
-    return DatabaseStorage(db.engine, prefix=prefix)
+    database = DatabaseStorage(db.engine, prefix=prefix)
+    if not cfg.get("REDIS_URL"):
+        return database
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    client = redis.Redis.from_url(cfg["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+    return FallbackStorage(RedisStorage(client, prefix=f"gongzhi:{prefix}"), database)
 
 
 def get_wechat() -> WeChat:

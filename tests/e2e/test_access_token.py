@@ -7,7 +7,9 @@ import sys
 
 import pytest
 import redis
+import sqlalchemy as sa
 
+from server.extensions import db
 from server.wechat.service import get_wechat
 
 CALLS = 25
@@ -76,3 +78,21 @@ def test_a_token_that_keeps_failing_gives_up(ctx, fake_wechat):
         get_wechat().phone_number("f-1")
     assert err.value.status == 502
     assert fake_wechat.count("wxa/business/getuserphonenumber") == 2  # one retry, no loop
+
+
+def test_redis_down_the_token_falls_back_to_the_database(ctx, fake_wechat, monkeypatch, caplog):
+    from server.wechat.models import SharedValue
+
+    monkeypatch.setitem(ctx.config, "REDIS_URL", "redis://127.0.0.1:9/0")   # nothing listens there
+    ctx.extensions.pop("gongzhi.wechat", None)
+    try:
+        fake_wechat.add_phone_code("rd-1")
+        fake_wechat.add_phone_code("rd-2")
+        assert get_wechat().phone_number("rd-1") == "13812341234"
+        fake_wechat.clear_calls()
+        assert get_wechat().phone_number("rd-2") == "13812341234"
+        assert fake_wechat.count("cgi-bin/stable_token") == 0          # the stored token was reused
+        assert db.session.execute(sa.select(SharedValue.key)).scalars().all() == ["wechat:" + fake_wechat.appid + "_access_token"]
+        assert "Redis unreachable" in caplog.text
+    finally:
+        ctx.extensions.pop("gongzhi.wechat", None)
