@@ -22,9 +22,8 @@ sys.path.insert(0, ROOT)
 
 import pymysql  # noqa: E402
 
+from tests.fakes.outbox import TEMPLATE, fill  # noqa: E402
 from tests.fakes.wechat import FakeWeChat  # noqa: E402
-
-TEMPLATE = "ticket_accepted"
 
 
 def _env(url, fake):
@@ -34,31 +33,16 @@ def _env(url, fake):
                 NOTIFY_BATCH="100")
 
 
-def _queue(env, fake, count, users=100):
+def _queue(env, fake, count):
     os.environ.update(env)
     from server import create_app
-    from server.auth.models import User
     from server.extensions import db
-    from server.notifications.models import Notification, SubscriptionQuota
-    from server.notifications.outbox import notify
+    from server.notifications.models import Notification
 
     app = create_app()
     with app.app_context():
         db.session.execute(Notification.__table__.delete())
-        ids = []
-        for i in range(users):
-            openid = f"bench-{secrets.token_hex(4)}"
-            fake.add_user(openid)
-            fake.grant_subscription(openid, "tmpl-accepted", count)
-            user = User(openid=openid, nickname=f"居民{i}")
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(SubscriptionQuota(user_id=user.id, template=TEMPLATE, remaining=count))
-            ids.append(user.id)
-        for n in range(count):
-            notify(ids[n % users], TEMPLATE, title="您的反映已受理", body=f"第 {n} 条",
-                   data={"category": "路灯损坏", "status": "已受理", "unit": "花桥社区", "time": "2026-11-01T00:00:00+00:00"})
-        db.session.commit()
+        fill(fake, count, users=100)
         db.session.remove()
         db.engine.dispose()
 

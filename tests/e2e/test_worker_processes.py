@@ -12,13 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from server.auth.models import User
 from server.extensions import db
-from server.notifications.models import Notification, SubscriptionQuota
-from server.notifications.outbox import notify
+from server.notifications.models import Notification
+from tests.fakes.outbox import TEMPLATE, fill
 
 pytestmark = pytest.mark.e2e
-TEMPLATE = "ticket_accepted"
 
 
 def _env(fake_wechat, database_url, **extra):
@@ -34,23 +32,9 @@ def _worker(env):
     return subprocess.Popen([flask, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _queue(app, fake_wechat, count, users=10):
+def _queue(app, fake_wechat, count):
     with app.app_context():
-        people = []
-        for i in range(users):
-            openid = f"w-openid-{i}"
-            fake_wechat.add_user(openid)
-            fake_wechat.grant_subscription(openid, "tmpl-accepted", count)
-            user = User(openid=openid, nickname=f"居民{i}")
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(SubscriptionQuota(user_id=user.id, template=TEMPLATE, remaining=count))
-            people.append(user.id)
-        for n in range(count):
-            notify(people[n % users], TEMPLATE, title="您的反映已受理", body=f"第 {n} 条",
-                   data={"category": "路灯损坏", "status": "已受理", "unit": "花桥社区", "time": "2026-11-01T00:00:00+00:00"})
-        db.session.commit()
-        return set(db.session.execute(sa.select(Notification.id)).scalars())
+        return fill(fake_wechat, count)
 
 
 def _wait_all_sent(app, ids, timeout):
