@@ -574,17 +574,15 @@ def generate_tickets(database: str, district: District, count: int, *, reporters
     ev_ids = np.arange(next_event, next_event + n_ev)
 
     # Photos: 65% of reports have 1 to 3, every answer has one.
-    report_stage = 0  # stages[0]
     resolve_stages = [k for k, s in enumerate(stages) if s[2] == "resolve"]
     photos = np.zeros(n_ev, dtype="int64")
-    is_report = ev_stage == report_stage
+    is_report = ev_stage == 0  # stages[0] is the report
     pr = rng.random(n_ev)
     photos[is_report] = np.where(pr[is_report] < 0.45, 1, np.where(pr[is_report] < 0.60, 2, np.where(pr[is_report] < 0.65, 3, 0)))
     photos[np.isin(ev_stage, resolve_stages)] = 1
 
     loader_dir = tempfile.mkdtemp(prefix="gongzhi-bench-")
     loader = Loader(database, loader_dir)
-    t_load = time.perf_counter()
     s = lambda a: a.astype("int64").astype(str).astype(object)  # noqa: E731
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)

@@ -50,9 +50,10 @@ import datagen  # noqa: E402
 BIN = os.path.dirname(sys.executable)
 REPLAY = os.path.join(HERE, "lua", "replay.lua")
 FINDINGS = os.path.join(HERE, "findings.md")
+BASELINE = os.path.join(HERE, "baseline.json")  # the same harness on the code before its changes
 BUFFER_POOL = 2 * 1024 ** 3
 LOADS = ("get", "list", "nearby", "create", "rate")
-READS = ("get", "list", "nearby")
+READS = ("get", "list", "nearby", "get_recycled")
 LABELS = {
     "ceiling_select": "ceiling: one SELECT by primary key",
     "ceiling_insert": "ceiling: one INSERT",
@@ -61,6 +62,7 @@ LABELS = {
     "nearby": "nearby 20",
     "create": "create a ticket",
     "rate": "rate an answer",
+    "get_recycled": "GET one ticket, workers recycled every 5,000 requests (deploy default)",
 }
 TARGETS = {"read_share": 0.70, "write_share": 0.50, "p99_ms": 50.0, "growth": 1.25}
 
@@ -143,20 +145,37 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """deploy/gunicorn.conf.py with 2 workers, serving `app` on a free port; its output
-    (access log included, as in production) goes to a file."""
+    """deploy/gunicorn.conf.py with 2 workers, serving `app`; its output (access log
+    included, as in production) goes to a file.
 
-    def __init__(self, app: str, env: dict, logfile: str, probe: str):
+    It listens on several free ports and every wrk run gets a port of its own (`fresh()`):
+    sync workers close each connection, the server keeps the closed one in TIME_WAIT for
+    60 s, and a client port that comes round again to such a socket waits 200 ms or more
+    for a retransmit. At 2,000 connections a second the client ports come round within
+    the minute, so sharing one port would put that rig artefact into every p99.
+
+    Workers are not recycled (GUNICORN_MAX_REQUESTS=0) unless the env says otherwise:
+    at these rates the deploy default (5,000 requests) restarts a worker every few
+    seconds, and each restart imports the app again (about a second of CPU) while its
+    requests wait; `recycling` measures that separately."""
+
+    def __init__(self, app: str, env: dict, logfile: str, probe: str, ports: int = 12):
         self.app, self.env, self.logfile, self.probe = app, env, logfile, probe
-        self.base = ""
+        self.ports = [free_port() for _ in range(ports)]
+        self.base = f"http://127.0.0.1:{self.ports[0]}"
+        self._next = 1
+
+    def fresh(self) -> str:
+        """A port no earlier run has used (the first one serves set-up requests)."""
+        port = self.ports[self._next % len(self.ports)]
+        self._next += 1
+        return f"http://127.0.0.1:{port}"
 
     def __enter__(self) -> "Gunicorn":
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        env = dict(self.env, GUNICORN_WORKERS="2", GUNICORN_BIND=f"127.0.0.1:{port}", PYTHONPATH=ROOT)
+        binds = [a for port in self.ports for a in ("--bind", f"127.0.0.1:{port}")]
+        env = {"GUNICORN_MAX_REQUESTS": "0", **self.env, "GUNICORN_WORKERS": "2", "PYTHONPATH": ROOT}
         self.out = open(self.logfile, "ab")
-        self.proc = subprocess.Popen([os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                                      "--bind", f"127.0.0.1:{port}", self.app],
+        self.proc = subprocess.Popen([os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", *binds, self.app],
                                      env=env, cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -231,8 +250,9 @@ def cpu_snapshot(master: int | None) -> dict:
 # --- wrk ----------------------------------------------------------------------------------
 
 
-def wrk(base: str, lines: list[str], mode: str, args, workdir: str, name: str, profile_pids=(), master=None) -> dict:
-    """Warm up, then one measured run; returns its figures."""
+def wrk(server: "Gunicorn", lines: list[str], mode: str, args, workdir: str, name: str, profile_pids=()) -> dict:
+    """Warm up, then one measured run (each on a port of its own); returns its figures."""
+    master = server.proc.pid
     path = os.path.join(workdir, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -242,7 +262,7 @@ def wrk(base: str, lines: list[str], mode: str, args, workdir: str, name: str, p
             continue
         nonce = secrets.token_hex(4)
         cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", REPLAY, base, "--", path, mode, str(args.threads), nonce,
+               "-s", REPLAY, server.fresh(), "--", path, mode, str(args.threads), nonce,
                # lines a warm-up used are not sent again (twice its count: threads go at their own pace)
                str(2 * result["warmup"]["requests"] + 64 if "warmup" in result else 0)]
         spies = []
@@ -455,15 +475,13 @@ def run_scale(n: int, args, workdir: str) -> dict:
         with Gunicorn("tests.bench.ceiling_app:app", ceiling_env, os.path.join(workdir, f"ceiling-{n}.log"),
                       "/items/1") as server:
             select = [f"GET\t/items/{rng.randint(1, 10_000)}\t\t" for _ in range(20_000)]
-            insert = [f"POST\t/items\t\t" + json.dumps({"owner_id": rng.randint(1, 999), "title": f"第{i}条",
+            insert = ["POST\t/items\t\t" + json.dumps({"owner_id": rng.randint(1, 999), "title": f"第{i}条",
                                                          "body": "楼下的路灯坏了三盏，晚上很黑，老人出门不安全",
                                                          "lat": 30.58, "lng": 114.3}, ensure_ascii=False)
                       for i in range(1000)]
-            result["ceiling_select"] = wrk(server.base, select, "random", args, workdir, f"ceiling-select-{n}",
-                                           master=server.proc.pid)
+            result["ceiling_select"] = wrk(server, select, "random", args, workdir, f"ceiling-select-{n}")
             report("ceiling_select", result)
-            result["ceiling_insert"] = wrk(server.base, insert, "random", args, workdir, f"ceiling-insert-{n}",
-                                           master=server.proc.pid)
+            result["ceiling_insert"] = wrk(server, insert, "random", args, workdir, f"ceiling-insert-{n}")
             report("ceiling_insert", result)
 
         # 2. The service.
@@ -483,9 +501,8 @@ def run_scale(n: int, args, workdir: str) -> dict:
                 if kind not in args.loads:
                     continue
                 before = count_rows(name, "tickets")
-                result[kind] = wrk(server.base, request_lines(kind, info, tokens, rng), "create" if kind == "create"
-                                   else "random", args, workdir, f"{kind}-{n}", pids if kind in args.profile else (),
-                                   master=server.proc.pid)
+                result[kind] = wrk(server, request_lines(kind, info, tokens, rng), "create" if kind == "create"
+                                   else "random", args, workdir, f"{kind}-{n}", pids if kind in args.profile else ())
                 if kind == "create":
                     made = settled_count(name, "tickets") - before
                     result[kind]["rows"] = made
@@ -505,13 +522,19 @@ def run_scale(n: int, args, workdir: str) -> dict:
                                                  log=lambda m: None)
                 log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s")
                 before = count_rows(name, "ticket_ratings")
-                result["rate"] = wrk(server.base, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
-                                     args, workdir, f"rate-{n}", pids if "rate" in args.profile else (),
-                                     master=server.proc.pid)
+                result["rate"] = wrk(server, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
+                                     args, workdir, f"rate-{n}", pids if "rate" in args.profile else ())
                 made = settled_count(name, "ticket_ratings") - before
                 result["rate"]["rows"] = made
                 result["rate"]["check"] = f"{made:,} ratings recorded for {result['rate']['ok_total']:,} 2xx answers"
                 report("rate", result)
+        if "get" in args.loads and args.recycling and n == min(args.scale_list):
+            # The same GET load with the deploy config's own worker recycling.
+            with Gunicorn("server.wsgi:app", dict(env, GUNICORN_MAX_REQUESTS=os.environ.get("GUNICORN_MAX_REQUESTS", "5000")),
+                          logfile, "/healthz") as server:
+                result["get_recycled"] = wrk(server, request_lines("get", info, tokens, rng), "random", args, workdir,
+                                             f"get-recycled-{n}")
+                report("get_recycled", result)
         result["log_problems"] = log_problems(logfile)
         if result["log_problems"]:
             log(f"  the service logged {len(result['log_problems'])} error lines, e.g. {result['log_problems'][0]}")
@@ -597,16 +620,46 @@ def verdicts(results: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 
 def table(res: dict) -> str:
-    rows = ["| load | requests/s | p50 ms | p99 ms | of ceiling | errors | CPU ms/request: gunicorn | MariaDB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for kind in ("ceiling_select", "ceiling_insert") + LOADS:
+    rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | errors | CPU ms/request: gunicorn | MariaDB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind in ("ceiling_select", "ceiling_insert") + LOADS + ("get_recycled",):
         if kind not in res:
             continue
         r = res[kind]
         share = ratio(res, kind) if not kind.startswith("ceiling") else None
-        rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
+        rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p90_us'] / 1000:.1f} | "
+                    f"{r['p99_us'] / 1000:.1f} | "
                     f"{'' if share is None else f'{share:.0%}'} | {r['errors']} | {r['app_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} |")
     return "\n".join(rows)
+
+
+def before_after(results: list[dict]) -> str:
+    """This run next to tests/bench/baseline.json (the code before the changes listed below)."""
+    if not os.path.exists(BASELINE):
+        return ""
+    with open(BASELINE, encoding="utf-8") as fh:
+        base = json.load(fh)
+    rows = ["| tickets | load | before: req/s | p50 ms | p99 ms | CPU ms/req | now: req/s | p50 ms | p99 ms | CPU ms/req | req/s now/before |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for res in results:
+        old = base["results"].get(str(res["tickets"]), {})
+        for kind in ("ceiling_select",) + LOADS:
+            if kind not in res or kind not in old:
+                continue
+            b, r = old[kind], res[kind]
+            rows.append(f"| {res['tickets']:,} | {LABELS[kind]} | {b['rps']:,.0f} | {b['p50_us'] / 1000:,.1f} | "
+                        f"{b['p99_us'] / 1000:,.1f} | {b['app_cpu_ms']:.2f} | {r['rps']:,.0f} | {r['p50_us'] / 1000:,.1f} | "
+                        f"{r['p99_us'] / 1000:,.1f} | {r['app_cpu_ms']:.2f} | {r['rps'] / b['rps']:,.1f}x |")
+    plans = []
+    big = base["results"].get("1000000", {}).get("explain", {})
+    for label in ("staff list, first page", "nearby 20 (no category)"):
+        if label in big:
+            plans.append(f"{label}, before ({big[label]['ms']:.0f} ms):\n\n```\n"
+                         + "\n".join("\t".join(row) for row in big[label]["EXPLAIN"]) + "\n```\n")
+    return (f"## Before and after\n\nThe same harness, run on the code before the changes listed below "
+            f"({base['what']}; {base['measured']}, load average {base['loadavg_start'][0]:.2f} at the start), next to "
+            "this run. CPU is the gunicorn processes' per request.\n\n" + "\n".join(rows) + "\n\nThe plans at 1,000,000 tickets before:\n\n"
+            + "\n".join(plans))
 
 
 def write_doc(path: str, results: list[dict], mach: dict, args, loads: dict, command: str, started: float) -> None:
@@ -630,9 +683,20 @@ Do not edit by hand: `make bench` rewrites this file; the findings at the end co
 ## How it is measured
 
 Each load runs {args.warmup} s to warm up (dropped), then {args.duration} s measured, at {args.connections}
-connections. The service runs with its deploy config plus `DEV_LOGIN=1` (APP_ENV is not production),
-`RATELIMIT_ENABLED=0` and JSON logs. Load users log in through `POST /api/v1/auth/login` and agree to the
-privacy policy through the API first.
+connections, from wrk in its own process. The service runs with its deploy config (`deploy/gunicorn.conf.py`,
+`GUNICORN_WORKERS=2`) plus `DEV_LOGIN=1` (APP_ENV is not production), `RATELIMIT_ENABLED=0` and JSON logs;
+load users log in through `POST /api/v1/auth/login` and agree to the privacy policy through the API first.
+Two settings of the rig, both applied to the ceiling too:
+
+- `GUNICORN_MAX_REQUESTS=0`: at these rates the deploy default (recycle a worker every 5,000 requests)
+  restarts a worker every few seconds, and each restart imports the app again (about a second of CPU)
+  while requests queue. The last row of the first table measures GET with the default, for comparison.
+- Every wrk run gets a gunicorn port of its own: sync workers close each connection, the server side keeps
+  it in TIME_WAIT for a minute, and a client port that comes round to such a socket again waits 200 ms or
+  more; sharing one port put that artefact into every p99.
+
+CPU ms/request is read from `/proc` (gunicorn master and workers; MariaDB as a whole, so others' queries on
+a shared machine count there too), which says more than requests/s when the machine is not idle.
 
 - **GET one ticket**: a resident reads a random ticket (of all of them), `GET /api/v1/tickets/<id>`.
 - **staff list of 20 (keyset)**: grid workers, cadres and a street head read `GET /api/v1/tickets?scope=unit&limit=20`:
@@ -676,6 +740,7 @@ to migrate and seed).
             parts.append(f"### {label} ({entry['ms']:.2f} ms)\n\n```sql\n{entry['sql']}\n```\n\n```\n"
                          + "\n".join("\t".join(row) for row in entry["EXPLAIN"]) + "\n```\n\n```\n"
                          + "\n".join("\t".join(row) for row in entry["ANALYZE"]) + "\n```\n")
+    parts.append(before_after(results))
     if os.path.exists(FINDINGS):
         with open(FINDINGS, encoding="utf-8") as fh:
             parts.append(fh.read())
@@ -703,18 +768,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--loads", default=",".join(LOADS))
     parser.add_argument("--keep", action="store_true", help="keep the databases")
-    parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait for a quiet machine")
+    parser.add_argument("--no-recycling", dest="recycling", action="store_false",
+                        help="skip the GET run with the deploy default worker recycling")
+    parser.add_argument("--max-wait", type=float, default=300,
+                        help="seconds to wait, at most, for a quiet machine (1-minute load average below 1)")
     parser.add_argument("--no-buffer-pool", action="store_true", help="leave innodb_buffer_pool_size alone")
     parser.add_argument("--profile", default="", help="loads to profile with py-spy (flame graphs in --profile-dir)")
     parser.add_argument("--profile-dir", default=os.path.join(tempfile.gettempdir(), "gongzhi-bench-profiles"))
     parser.add_argument("--write", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"),
                         help="where to write the report ('' for nowhere)")
+    parser.add_argument("--json", help="also write the raw figures here")
     parser.add_argument("--explain", help=argparse.SUPPRESS)
     parser.add_argument("--explain-at", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.explain:
         return _explain_child(args.explain, args.explain_at)
     args.loads = [x for x in args.loads.split(",") if x]
+    args.scale_list = [int(x) for x in args.scales.split(",") if x]
     args.profile = [x for x in args.profile.split(",") if x]
     if args.profile:
         os.makedirs(args.profile_dir, exist_ok=True)
@@ -728,12 +798,15 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="gongzhi-bench-")
     with buffer_pool(not args.no_buffer_pool):
         mach = machine()
-        for n in [int(x) for x in args.scales.split(",") if x]:
+        for n in args.scale_list:
             results.append(run_scale(n, args, workdir))
     loads["end"] = loadavg()
     log("\n== targets")
     for what, ok, value in verdicts(results):
         log(f"  [{'met' if ok else 'NOT met'}] {what}: {value}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"machine": mach, "loads": loads, "results": results}, fh, ensure_ascii=False, indent=1, default=str)
     if args.write:
         write_doc(args.write, results, mach, args, loads, command.strip(), started)
         log(f"\nwrote {os.path.relpath(args.write, ROOT)}; server logs in {workdir}")
