@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from .. import crypto
+from ..units.schemas import UnitRef
 from .models import ROLE_LABELS
 
 
@@ -12,15 +13,8 @@ class PhoneCodeSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
-class UnitRefSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String()
-
-
 class PostSchema(Schema):
-    unit = fields.Nested(UnitRefSchema)
+    unit = fields.Nested(UnitRef)
     role = fields.Function(lambda post: post.role.value)
     role_label = fields.Function(lambda post: ROLE_LABELS[post.role])
 

@@ -1,6 +1,8 @@
 """Query arguments and the shapes answered by the report-card and bulletin endpoints."""
 from marshmallow import Schema, fields, validate
 
+from ..units.schemas import UnitRef
+
 Rate = lambda: fields.Float(allow_none=True, metadata={"description": "fraction 0..1; null when the denominator is 0"})  # noqa: E731
 Hours = lambda: fields.Float(allow_none=True)  # noqa: E731
 
@@ -24,13 +26,6 @@ class BulletinDetailArgs(Schema):
     # Compared in Python with the frozen rows, never sent to the database: no upper bound needed.
     parent_id = fields.Integer(validate=validate.Range(min=1),
                                metadata={"description": "only the units directly under this one (one ranking)"})
-
-
-class ReportUnitRef(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String()
 
 
 class ReportCategoryRef(Schema):
@@ -81,17 +76,17 @@ class ReportRules(Schema):
 
 
 class ReportUnitCard(ReportNumbers, ReportPeriodFields, ReportRules):
-    unit = fields.Nested(ReportUnitRef)
+    unit = fields.Nested(UnitRef)
     category = fields.Nested(ReportCategoryRef, allow_none=True)
     ranked_among = fields.Integer()
 
 
 class ReportRankedUnit(ReportNumbers):
-    unit = fields.Nested(ReportUnitRef)
+    unit = fields.Nested(UnitRef)
 
 
 class ReportRanking(ReportPeriodFields, ReportRules):
-    unit = fields.Nested(ReportUnitRef)
+    unit = fields.Nested(UnitRef)
     category = fields.Nested(ReportCategoryRef, allow_none=True)
     items = fields.List(fields.Nested(ReportRankedUnit))
 
@@ -101,7 +96,7 @@ class ReportCategoryNumbers(ReportNumbers):
 
 
 class ReportCategoryCards(ReportPeriodFields, ReportRules):
-    unit = fields.Nested(ReportUnitRef)
+    unit = fields.Nested(UnitRef)
     items = fields.List(fields.Nested(ReportCategoryNumbers))
 
 
@@ -122,7 +117,7 @@ class BulletinPage(Schema):
 
 
 class BulletinUnit(ReportNumbers):
-    unit = fields.Nested(ReportUnitRef)
+    unit = fields.Nested(UnitRef)
     parent_id = fields.Integer(allow_none=True)
     depth = fields.Integer()
 

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from ..paging import ID_MAX
 
 from ..units.geo import COORD_SYSTEMS
+from ..units.schemas import UnitRef
 from . import lifecycle as lc
 
 Note = lambda **kw: fields.String(load_default="", validate=validate.Length(max=2000), **kw)  # noqa: E731
@@ -134,12 +135,6 @@ class DetailArgs(Schema):
     coord = Coord()
 
 
-class TicketUnitOut(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-
-
 class MediaOut(Schema):
     id = fields.Integer()
     url = fields.String()
@@ -162,7 +157,7 @@ class TicketOut(Schema):
     lng = fields.Float()
     coord = fields.String()
     address = fields.String()
-    unit = fields.Nested(TicketUnitOut)
+    unit = fields.Nested(UnitRef)
     responsibles = fields.List(fields.Dict())
     triage = fields.Boolean()
     held = fields.Boolean()

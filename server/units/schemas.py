@@ -21,6 +21,15 @@ class UnitListArgs(Schema):
     cursor = fields.String(validate=validate.Length(max=200))
 
 
+class UnitRef(Schema):
+    """A unit named inside another answer (a post, a ticket, a report card)."""
+
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
 class UnitBriefSchema(Schema):
     id = fields.Integer()
     code = fields.String()
