@@ -90,6 +90,14 @@ describe('the validator catches what does not fit', () => {
     expect(checkResponse(req, 404, { code: 404, status: 'Not Found', message: 'not_found', errors: {} }).join('\n')).toMatch(/errors:\{detail\}/)
     expect(checkResponse({ method: 'POST', path: '/media' }, 201, fx.media(1, { width: 1, height: 1 }))).toEqual([])
   })
+
+  test('responses without JSON: 204 has no body, xlsx is not JSON, an undocumented body is taken as it is', () => {
+    expect(checkResponse({ method: 'DELETE', path: '/me' }, 204, null)).toEqual([])
+    expect(checkResponse({ method: 'DELETE', path: '/me' }, 204, { ok: true }).join('\n')).toMatch(/不给 JSON/)
+    expect(checkResponse({ method: 'GET', path: '/bulletins/1.xlsx' }, 200, { rows: [] }).join('\n')).toMatch(/不给 JSON/)
+    // 服务器文档里 GET /me/export 的 200 没有 schema（只写了 "OK"），内容由服务器的 privacy/operations.py 决定
+    expect(checkResponse({ method: 'GET', path: '/me/export' }, 200, fx.exportData())).toEqual([])
+  })
 })
 
 describe('the fake server reports what does not fit (so that test fails)', () => {

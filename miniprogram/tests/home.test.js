@@ -90,3 +90,33 @@ test('the big report button opens the report form', async () => {
   await settle()
   expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/report/report' }))
 })
+
+describe('my data and privacy', () => {
+  const session = require('../src/utils/session')
+
+  afterEach(() => session.clearSignedOut())
+
+  test('the home page links to "我的数据与隐私"', async () => {
+    const page = await open()
+    tap(page, '#open-privacy')
+    await settle()
+    expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/privacy/privacy' }))
+  })
+
+  test('after deleting the account the home page is logged out: no silent new login until "重新登录"', async () => {
+    session.markSignedOut()
+    const page = await open()
+    expect(page.querySelector('#signed-out')).toBeDefined()
+    expect(page.querySelector('#report')).toBeUndefined()
+    expect(wx.login).not.toHaveBeenCalled()
+    expect(wx.__server.requests).toHaveLength(0)
+
+    tap(page, '#sign-in')
+    await settle()
+    expect(wx.__server.calls('POST', '/auth/login')).toHaveLength(1)
+    expect(session.isSignedOut()).toBe(false)
+    expect(page.querySelector('#signed-out')).toBeUndefined()
+    expect(page.querySelector('#report')).toBeDefined()
+    expect(wx.__server.calls('GET', '/tickets')).toHaveLength(1)
+  })
+})

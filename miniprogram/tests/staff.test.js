@@ -111,3 +111,16 @@ test('someone without a post is told so', async () => {
   expect(page.dom.textContent).toContain('您还没有工作岗位')
   expect(wx.__server.calls('GET', '/tickets')).toHaveLength(0)
 })
+
+test('moderators (grid worker, cadre, head, admin) get the "待审核" entry; a deputy does not', async () => {
+  setup(userWith('grid_worker'))
+  let page = await open()
+  expect(page.querySelector('#open-moderation')).toBeDefined()
+  tap(page, '#open-moderation')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/moderation/moderation' }))
+
+  setup(userWith('deputy'))
+  page = await open()
+  expect(page.querySelector('#open-moderation')).toBeUndefined()
+})

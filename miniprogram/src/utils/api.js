@@ -16,6 +16,7 @@ const MESSAGES = {
   not_staff: '只有工作人员可以看这些',
   unit_out_of_scope: '这个单位不归您管',
   unauthorized: '登录已过期，请重新打开小程序',
+  signed_out: '您已注销账号，需要使用时请在首页点“重新登录”',
   not_found: '没有找到这条内容',
   ticket_not_found: '没有找到这条反映',
   notification_not_found: '没有找到这条消息',
@@ -30,6 +31,7 @@ const MESSAGES = {
   content_risky: '内容里有不合适的字词，请改一改',
   rate_limited: '操作太频繁了，请稍等一会儿',
   already_rated: '您已经评价过了',
+  not_held: '这条反映已经审核过了',
   outside_all_units: '这个地方不在服务范围内',
   invalid_code: '登录没有成功，请稍后再试',
   login_failed: '登录没有成功，请稍后再试',
@@ -192,9 +194,17 @@ function login() {
   return loginPromise
 }
 
+// 注销账号后（session.isSignedOut()）不自动登录：那会悄悄建一个新账号。用户点“重新登录”时再登录。
 function ensureLogin() {
   const token = session.getToken()
-  return token ? Promise.resolve(token) : login()
+  if (token) return Promise.resolve(token)
+  if (session.isSignedOut()) return Promise.reject(new ApiError({ status: 401, key: 'signed_out' }))
+  return login()
+}
+
+function signIn() {
+  session.clearSignedOut()
+  return login()
 }
 
 // —— 请求主流程 ——
@@ -266,6 +276,7 @@ module.exports = {
   showError,
   login,
   ensureLogin,
+  signIn,
   call,
   get,
   post,

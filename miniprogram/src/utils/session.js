@@ -50,6 +50,32 @@ function clearToken() {
   remove(EXPIRES_KEY)
 }
 
+// 注销账号之后：本机的凭据和缓存都清掉；这次打开小程序期间不再自动登录（不然马上又建一个新账号），
+// 直到用户在首页点“重新登录”。标记只在内存里：下次打开小程序照常“打开即登录”。
+let signedOut = false
+
+function clearAll() {
+  clearToken()
+  remove(USER_KEY)
+  try {
+    if (typeof wx.clearStorageSync === 'function') wx.clearStorageSync()
+  } catch (e) {
+    // 清不掉的已在上面逐个删过
+  }
+}
+
+function markSignedOut() {
+  signedOut = true
+}
+
+function clearSignedOut() {
+  signedOut = false
+}
+
+function isSignedOut() {
+  return signedOut
+}
+
 function getUser() {
   const u = read(USER_KEY)
   return u && typeof u === 'object' ? u : null
@@ -80,6 +106,10 @@ module.exports = {
   getToken,
   save,
   clearToken,
+  clearAll,
+  markSignedOut,
+  clearSignedOut,
+  isSignedOut,
   getUser,
   setUser,
   posts,

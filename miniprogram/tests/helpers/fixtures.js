@@ -219,6 +219,28 @@ function consent(consented, overrides = {}) {
   )
 }
 
+// GET /me/export 的应答（服务器 privacy/operations.py 的 export；文档里没有 schema）
+function exportData(overrides = {}) {
+  const events = [{ action: 'report', to_status: 'submitted', note: '', at: '2026-10-01T00:00:00+00:00' }]
+  return Object.assign(
+    {
+      exported_at: '2026-11-20T02:30:00+00:00',
+      user: { id: 1, nickname: '王阿姨', phone: '13800000000', created_at: '2026-09-01T08:00:00+00:00', last_login_at: '2026-11-20T02:00:00+00:00', posts: [] },
+      consents: [{ policy_version: '2026-11', accepted_at: '2026-10-01T00:00:00+00:00' }],
+      tickets: [
+        { id: 1, status: 'resolved', category: '路灯损坏', description: '3号楼门口的路灯不亮了', lat: 30.58, lng: 114.27, address: '幸福路8号', anonymous: false, created_at: '2026-10-01T00:00:00+00:00', events },
+        { id: 5, status: 'submitted', category: '环境卫生', description: '垃圾桶满了', lat: 30.58, lng: 114.27, address: '', anonymous: false, created_at: '2026-11-02T00:00:00+00:00', events },
+      ],
+      ratings: [{ ticket_id: 1, rating: 'satisfied', comment: '', at: '2026-10-03T00:00:00+00:00' }],
+      supports: [],
+      notifications: [{ title: '您的反映已受理', body: '花桥社区已受理', at: '2026-10-01T01:00:00+00:00' }],
+      subscriptions: { ticket_accepted: 1 },
+      photos: [1, 2, 3].map((id) => ({ id, content_type: 'image/jpeg', created_at: '2026-10-01T00:00:00+00:00', base64: '/9j/4AAQSkZJRg' + 'A'.repeat(200) })),
+    },
+    overrides
+  )
+}
+
 function hoursFromNow(h) {
   // 离整点差半分钟，倒计时的取整就不会因测试运行的快慢而变
   return new Date(Date.now() + h * 3600 * 1000 + (h >= 0 ? 30 : -30) * 1000).toISOString()
@@ -242,5 +264,6 @@ module.exports = {
   bulletinBrief,
   bulletinUnit,
   consent,
+  exportData,
   hoursFromNow,
 }

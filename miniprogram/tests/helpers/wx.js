@@ -164,6 +164,23 @@ function createWx(options = {}) {
     removeStorageSync: jest.fn((k) => {
       delete storage[k]
     }),
+    clearStorageSync: jest.fn(() => {
+      Object.keys(storage).forEach((k) => delete storage[k])
+    }),
+    // 导出数据用：剪贴板、用户目录里的文件、把文件发到聊天
+    env: { USER_DATA_PATH: 'http://usr' },
+    __files: {},
+    getFileSystemManager: jest.fn(() => ({
+      writeFileSync: jest.fn((file, data) => {
+        wx.__files[file] = data
+      }),
+      unlinkSync: jest.fn((file) => {
+        if (!(file in wx.__files)) throw new Error('unlinkSync:fail no such file')
+        delete wx.__files[file]
+      }),
+    })),
+    setClipboardData: ok('setClipboardData'),
+    shareFileMessage: ok('shareFileMessage'),
     getPrivacySetting: ok('getPrivacySetting', { needAuthorization: !!options.needPrivacy, privacyContractName: '《共治小程序隐私保护指引》' }),
     openPrivacyContract: ok('openPrivacyContract'),
     onNeedPrivacyAuthorization: jest.fn(),

@@ -11,6 +11,8 @@ Component({
 
   data: {
     isStaff: false,
+    signedOut: false,
+    signingIn: false,
     unread: 0,
     tab: 'nearby',
     located: false,
@@ -34,20 +36,44 @@ Component({
 
   methods: {
     onLoad() {
+      // 刚注销了账号：不自动登录（不然马上又建一个新账号），等用户点“重新登录”
+      if (session.isSignedOut()) {
+        this.setData({ signedOut: true, isStaff: false })
+        return Promise.resolve()
+      }
       const user = session.getUser()
-      this.setData({ isStaff: session.isStaff(user) })
+      this.setData({ isStaff: session.isStaff(user), signedOut: false })
       this._loaded = true
       return Promise.all([this.loadMe(), this.loadUnread(), this.loadMine(), this.loadNearby()])
     },
 
     onShow() {
       // 从反映页、详情页回来时更新
-      if (!this._loaded) return
+      if (!this._loaded || this.data.signedOut) return
       this.loadUnread()
       this.loadMine()
     },
 
+    onSignIn() {
+      if (this.data.signingIn) return Promise.resolve()
+      this.setData({ signingIn: true })
+      return api
+        .signIn()
+        .then(() => {
+          this.setData({ signingIn: false })
+          return this.onLoad()
+        })
+        .catch((err) => {
+          this.setData({ signingIn: false })
+          api.showError(err)
+        })
+    },
+
     onPullDownRefresh() {
+      if (this.data.signedOut) {
+        wx.stopPullDownRefresh()
+        return
+      }
       Promise.all([this.loadUnread(), this.loadMine(), this.loadNearby()]).then(() =>
         wx.stopPullDownRefresh()
       )
@@ -181,6 +207,10 @@ Component({
 
     onStaff() {
       wx.navigateTo({ url: '/pages/staff/staff' })
+    },
+
+    onPrivacy() {
+      wx.navigateTo({ url: '/pages/privacy/privacy' })
     },
   },
 })

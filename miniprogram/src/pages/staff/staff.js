@@ -24,6 +24,13 @@ function tabsFor(user) {
   return tabs
 }
 
+// 能审核被拦下的反映的岗位（服务器 moderation.MODERATORS；人大代表不审核）
+const MODERATOR_ROLES = ['grid_worker', 'cadre', 'unit_head', 'admin']
+
+function canModerate(user) {
+  return MODERATOR_ROLES.some((role) => session.hasRole(role, user))
+}
+
 function queryFor(tab, status) {
   switch (tab) {
     case 'supervise':
@@ -51,6 +58,7 @@ Component({
     nextCursor: null,
     error: '',
     notStaff: false,
+    canModerate: false,
   },
 
   lifetimes: {
@@ -69,19 +77,24 @@ Component({
       const tabs = tabsFor(user)
       const wanted = query && query.tab
       const tab = tabs.some((t) => t.key === wanted) ? wanted : 'mine'
-      this.setData({ tabs, tab, showFilters: tab === 'mine' || tab === 'unit' })
+      this.setData({ tabs, tab, showFilters: tab === 'mine' || tab === 'unit', canModerate: canModerate(user) })
       // 岗位可能变了：以服务器为准
       return api
         .get('/me')
         .then((me) => {
           session.setUser(me)
           if (!session.isStaff(me)) {
-            this.setData({ notStaff: true, tabs: [] })
+            this.setData({ notStaff: true, tabs: [], canModerate: false })
             return null
           }
           const fresh = tabsFor(me)
           const keep = fresh.some((t) => t.key === this.data.tab) ? this.data.tab : 'mine'
-          this.setData({ tabs: fresh, tab: keep, showFilters: keep === 'mine' || keep === 'unit' })
+          this.setData({
+            tabs: fresh,
+            tab: keep,
+            showFilters: keep === 'mine' || keep === 'unit',
+            canModerate: canModerate(me),
+          })
           return this.reload()
         })
         .catch((err) => {
@@ -171,6 +184,10 @@ Component({
 
     onLoadMore() {
       this.onReachBottom()
+    },
+
+    onModeration() {
+      wx.navigateTo({ url: '/pages/moderation/moderation' })
     },
   },
 })
