@@ -39,6 +39,9 @@ class Config:
         # how long a closed ticket keeps the link to its reporter.
         self.PRIVACY_POLICY_VERSION = env.get("PRIVACY_POLICY_VERSION", "2026-11")
         self.PERSONAL_DATA_RETENTION_DAYS = int(env.get("PERSONAL_DATA_RETENTION_DAYS", "365"))
+        # How long a process routes with its unit boundaries before asking whether another
+        # process changed them (this process's own changes apply at once).
+        self.UNIT_LOCATOR_TTL_SECONDS = float(env.get("UNIT_LOCATOR_TTL_SECONDS", "5"))
         # Notifications. Subscribe templates: JSON {"ticket_accepted": "<template id>", ...};
         # long-term templates (government services) need no per-user subscription count.
         self.WECHAT_SUBSCRIBE_TEMPLATES = env.get("WECHAT_SUBSCRIBE_TEMPLATES", "{}")

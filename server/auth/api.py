@@ -10,7 +10,7 @@ BEARER = [{"bearerAuth": []}]
 
 @blp.post("/auth/login")
 @rate_limit("RATELIMIT_LOGIN")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, LoginResultSchema)
 def login(body):
     """WeChat login: exchange a wx.login code for a token."""
@@ -36,7 +36,7 @@ def me():
 
 @blp.post("/me/phone")
 @sessions.login_required
-@blp.arguments(PhoneCodeSchema)
+@blp.arguments(PhoneCodeSchema())
 @blp.response(200, UserSchema)
 @blp.doc(security=BEARER)
 def bind_phone(body):

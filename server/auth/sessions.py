@@ -8,12 +8,23 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from ..errors import Unauthorized
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import AuthToken, User
+from ..units.models import Unit
+from .models import AuthToken, StaffPost, User
+
+# What a request reads of its user, token and posts: the token query answers only these
+# columns (PyMySQL parses every column's description in Python, on every request). Any
+# other attribute still loads when it is read, with a query of its own.
+_LOAD = (
+    load_only(AuthToken.id, AuthToken.user_id),
+    load_only(User.id, User.openid, User.nickname, User.phone_enc, User.wecom_userid, User.is_dev, User.created_at),
+    joinedload(User.posts).load_only(StaffPost.id, StaffPost.user_id, StaffPost.unit_id, StaffPost.role)
+    .joinedload(StaffPost.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth),
+)
 
 
 def _hash(token: str) -> str:
@@ -48,7 +59,7 @@ def _load() -> tuple[User | None, AuthToken | None]:
                 .join(User, User.id == AuthToken.user_id)
                 .where(AuthToken.token_hash == _hash(token), AuthToken.revoked_at.is_(None),
                        AuthToken.expires_at > utcnow())
-                .options(joinedload(User.posts))
+                .options(*_LOAD)
             ).unique().first()
             if row is not None:
                 found = (row.User, row.AuthToken)

@@ -58,7 +58,7 @@ class TemplatesOut(Schema):
 
 @blp.get("/notifications")
 @sessions.login_required
-@blp.arguments(InboxArgs, location="query")
+@blp.arguments(InboxArgs(), location="query")
 @blp.response(200, InboxOut)
 @blp.doc(security=BEARER)
 def list_notifications(args):
@@ -84,7 +84,7 @@ def read_all():
 
 @blp.post("/me/subscriptions")
 @sessions.login_required
-@blp.arguments(SubscriptionsIn)
+@blp.arguments(SubscriptionsIn())
 @blp.response(200, QuotaOut)
 @blp.doc(security=BEARER)
 def record_subscriptions(body):

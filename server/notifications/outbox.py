@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy as sa
 
-from ..auth.models import User
+from ..auth.models import StaffPost, User
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import INBOX, PENDING, Notification
@@ -38,9 +38,13 @@ def wecom_configured() -> bool:
 
 
 def channel_for(user: User, template: str) -> str:
-    if user.wecom_userid and user.posts and wecom_configured():
+    return _channel(user.openid, user.wecom_userid, bool(user.posts), template)
+
+
+def _channel(openid: str, wecom_userid: str | None, staff: bool, template: str) -> str:
+    if wecom_userid and staff and wecom_configured():
         return "wecom"
-    if user.from_wechat and template in template_ids():
+    if ":" not in openid and template in template_ids():  # came through WeChat (User.from_wechat)
         return "wechat"
     return "inbox"
 
@@ -48,21 +52,51 @@ def channel_for(user: User, template: str) -> str:
 def notify(user_id: int, template: str, *, title: str, body: str, ticket_id: int | None = None,
            data: dict | None = None, dedupe_key: str | None = None) -> None:
     """Queue one notification for one user. A repeated dedupe_key adds nothing."""
+    _queue({user_id: dedupe_key}, template, title, body, ticket_id, data)
+
+
+def notify_many(user_ids, template: str, *, title: str, body: str, ticket_id: int | None = None,
+                data: dict | None = None, dedupe_prefix: str | None = None) -> None:
+    """Queue the same notification for several users; with a prefix, each row's dedupe key
+    is "<prefix>:<user id>"."""
+    _queue({uid: f"{dedupe_prefix}:{uid}" if dedupe_prefix else None for uid in user_ids if uid},
+           template, title, body, ticket_id, data)
+
+
+def _queue(keys: dict[int, str | None], template: str, title: str, body: str, ticket_id: int | None,
+           data: dict | None) -> None:
+    """One query for the recipients, one INSERT for their rows. A dedupe key already queued
+    adds nothing: the INSERT skips it (IGNORE on MySQL/MariaDB, OR IGNORE on SQLite), where
+    a savepoint per row would cost three statements each."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown notification template {template!r}")
-    user = db.session.get(User, user_id)
-    if user is None:
+    if not keys:
         return
-    channel = channel_for(user, template)
-    row = Notification(user_id=user.id, template=template, title=title[:100], body=body[:500],
-                       ticket_id=ticket_id, data=data or {}, dedupe_key=dedupe_key, channel=channel,
-                       state=PENDING if channel != "inbox" else INBOX, next_attempt_at=utcnow())
-    if dedupe_key is None:
-        db.session.add(row)
-        db.session.flush()
+    staff = sa.exists().where(StaffPost.user_id == User.id)
+    recipients = db.session.execute(
+        sa.select(User.id, User.openid, User.wecom_userid, staff.label("staff")).where(User.id.in_(list(keys)))
+    ).all()
+    now = utcnow()
+    rows = []
+    for user in sorted(recipients, key=lambda r: r.id):
+        channel = _channel(user.openid, user.wecom_userid, user.staff, template)
+        rows.append({"user_id": user.id, "template": template, "title": title[:100], "body": body[:500],
+                     "ticket_id": ticket_id, "data": data or {}, "dedupe_key": keys[user.id], "channel": channel,
+                     "state": PENDING if channel != "inbox" else INBOX, "next_attempt_at": now, "created_at": now})
+    if not rows:
         return
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        pass  # already queued
+    db.session.execute(_insert_skipping_duplicates(), rows)
+
+
+def _insert_skipping_duplicates():
+    dialect = db.session.get_bind().dialect.name
+    table = Notification.__table__
+    if dialect in ("mysql", "mariadb"):
+        return sa.insert(table).prefix_with("IGNORE")
+    if dialect == "sqlite":
+        return sa.insert(table).prefix_with("OR IGNORE")
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    raise NotImplementedError(f"no duplicate-skipping INSERT for {dialect}")

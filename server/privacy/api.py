@@ -37,10 +37,26 @@ class HideIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-def _consent_state(user, row=None):
+class ExportOut(Schema):
+    """Everything held about the user; photos inline as base64."""
+
+    exported_at = fields.String()
+    user = fields.Dict()
+    consents = fields.List(fields.Dict())
+    tickets = fields.List(fields.Dict())
+    ratings = fields.List(fields.Dict())
+    supports = fields.List(fields.Dict())
+    notifications = fields.List(fields.Dict())
+    subscriptions = fields.Dict()
+    photos = fields.List(fields.Dict())
+
+
+def _consent_state(user, row):
+    """The user's latest agreement (its version and time) against the current policy."""
     current = operations.current_policy()
     return {"policy_version": row.policy_version if row else current, "current_version": current,
-            "consented": operations.has_consented(user), "accepted_at": isoformat(row.accepted_at) if row else None}
+            "consented": row is not None and operations.has_consented(user),
+            "accepted_at": isoformat(row.accepted_at) if row else None}
 
 
 @blp.get("/me/consent")
@@ -49,12 +65,13 @@ def _consent_state(user, row=None):
 @blp.doc(security=BEARER)
 def get_consent():
     """Whether the user has agreed to the current privacy policy."""
-    return _consent_state(sessions.current_user())
+    user = sessions.current_user()
+    return _consent_state(user, operations.latest_consent(user))
 
 
 @blp.post("/me/consent")
 @sessions.login_required
-@blp.arguments(ConsentIn)
+@blp.arguments(ConsentIn())
 @blp.response(201, ConsentOut)
 @blp.doc(security=BEARER)
 def give_consent(body):
@@ -65,7 +82,7 @@ def give_consent(body):
 
 @blp.get("/me/export")
 @sessions.login_required
-@blp.response(200)
+@blp.response(200, ExportOut)
 @blp.doc(security=BEARER)
 def export_me():
     """Everything held about me, as JSON, my photos included (base64)."""
@@ -83,7 +100,7 @@ def delete_me():
 
 @blp.get("/moderation/tickets")
 @sessions.login_required
-@blp.arguments(QueueArgs, location="query")
+@blp.arguments(QueueArgs(), location="query")
 @blp.response(200, TicketPage)
 @blp.doc(security=BEARER)
 def moderation_queue(args):
@@ -95,7 +112,7 @@ def moderation_queue(args):
 
 @blp.post("/moderation/tickets/<int:ticket_id>/approve")
 @sessions.login_required
-@blp.arguments(ModerateIn)
+@blp.arguments(ModerateIn())
 @blp.response(200, TicketOut)
 @blp.doc(security=BEARER)
 def approve(body, ticket_id):
@@ -105,7 +122,7 @@ def approve(body, ticket_id):
 
 @blp.post("/moderation/tickets/<int:ticket_id>/hide")
 @sessions.login_required
-@blp.arguments(HideIn)
+@blp.arguments(HideIn())
 @blp.response(200, TicketOut)
 @blp.doc(security=BEARER)
 def hide(body, ticket_id):

@@ -35,6 +35,12 @@ def record_consent(user: User, version: str) -> ConsentRecord:
     return row
 
 
+def latest_consent(user: User) -> ConsentRecord | None:
+    """The user's most recent agreement (to any version of the policy)."""
+    return db.session.execute(sa.select(ConsentRecord).where(ConsentRecord.user_id == user.id)
+                              .order_by(ConsentRecord.id.desc()).limit(1)).scalar()
+
+
 def has_consented(user: User) -> bool:
     return db.session.execute(sa.select(ConsentRecord.id).where(
         ConsentRecord.user_id == user.id, ConsentRecord.policy_version == current_policy()).limit(1)).first() is not None
@@ -50,12 +56,13 @@ def require_consent(user: User) -> None:
 
 
 def log_access(staff: User, tickets: list[Ticket], fields: str = "phone_masked") -> None:
-    """One row per ticket whose reporter's personal data a staff member was shown."""
-    rows = [PersonalDataAccess(staff_id=staff.id, subject_id=t.reporter_id, ticket_id=t.id, fields=fields,
-                               accessed_at=utcnow()) for t in tickets if t.reporter_id and t.reporter_id != staff.id]
+    """One row per ticket whose reporter's personal data a staff member was shown: one
+    INSERT for them all (a staff page writes twenty; ORM objects would cost more than the page)."""
+    now = utcnow()
+    rows = [{"staff_id": staff.id, "subject_id": t.reporter_id, "ticket_id": t.id, "fields": fields, "accessed_at": now}
+            for t in tickets if t.reporter_id and t.reporter_id != staff.id]
     if rows:
-        db.session.add_all(rows)
-        db.session.flush()
+        db.session.execute(sa.insert(PersonalDataAccess), rows)
 
 
 def _photo(item: Media) -> dict:

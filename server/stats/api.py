@@ -27,7 +27,7 @@ def definitions():
 
 
 @stats_blp.get("/units/<int:unit_id>")
-@stats_blp.arguments(PeriodArgs, location="query")
+@stats_blp.arguments(PeriodArgs(), location="query")
 @stats_blp.response(200, ReportUnitCard)
 def unit_card(args, unit_id):
     """A unit's report card over its subtree for a month or a run of months, and its rank among its siblings."""
@@ -35,7 +35,7 @@ def unit_card(args, unit_id):
 
 
 @stats_blp.get("/units/<int:unit_id>/ranking")
-@stats_blp.arguments(PeriodArgs, location="query")
+@stats_blp.arguments(PeriodArgs(), location="query")
 @stats_blp.response(200, ReportRanking)
 def ranking(args, unit_id):
     """The units directly under this one, ranked by the composite score."""
@@ -43,7 +43,7 @@ def ranking(args, unit_id):
 
 
 @stats_blp.get("/units/<int:unit_id>/categories")
-@stats_blp.arguments(CategoryPeriodArgs, location="query")
+@stats_blp.arguments(CategoryPeriodArgs(), location="query")
 @stats_blp.response(200, ReportCategoryCards)
 def by_category(args, unit_id):
     """A unit's report card split by category."""
@@ -51,7 +51,7 @@ def by_category(args, unit_id):
 
 
 @bulletins_blp.get("")
-@bulletins_blp.arguments(BulletinListArgs, location="query")
+@bulletins_blp.arguments(BulletinListArgs(), location="query")
 @bulletins_blp.response(200, BulletinPage)
 def list_bulletins(args):
     """Published bulletins, newest first."""
@@ -59,7 +59,7 @@ def list_bulletins(args):
 
 
 @bulletins_blp.get("/<int:bulletin_id>")
-@bulletins_blp.arguments(BulletinDetailArgs, location="query")
+@bulletins_blp.arguments(BulletinDetailArgs(), location="query")
 @bulletins_blp.response(200, BulletinDetail)
 def get_bulletin(args, bulletin_id):
     """A published bulletin: every unit's numbers, level by level, siblings in rank order."""

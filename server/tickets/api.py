@@ -37,7 +37,7 @@ def _idempotency_key():
 @blp.post("")
 @rate_limit("RATELIMIT_REPORT", per_user=True)
 @sessions.login_required
-@blp.arguments(TicketCreateSchema)
+@blp.arguments(TicketCreateSchema())
 @blp.response(201, TicketOut)
 @blp.alt_response(200, schema=TicketOut, description="A retry with the same Idempotency-Key and body")
 @blp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
@@ -50,7 +50,7 @@ def create_ticket(body):
 
 @blp.get("")
 @sessions.login_required
-@blp.arguments(ListArgs, location="query")
+@blp.arguments(ListArgs(), location="query")
 @blp.response(200, TicketPage)
 @blp.doc(security=BEARER)
 def list_tickets(args):
@@ -61,7 +61,7 @@ def list_tickets(args):
 
 
 @blp.get("/nearby")
-@blp.arguments(NearbyArgs, location="query")
+@blp.arguments(NearbyArgs(), location="query")
 @blp.response(200, TicketPage)
 def nearby(args):
     """Open reports near a point (before reporting: is it already reported? then "me too")."""
@@ -74,7 +74,7 @@ def nearby(args):
 
 
 @blp.get("/map")
-@blp.arguments(MapArgs, location="query")
+@blp.arguments(MapArgs(), location="query")
 @blp.response(200, TicketPage)
 def in_box(args):
     """Public reports in a bounding box, for the map."""
@@ -84,7 +84,7 @@ def in_box(args):
 
 
 @blp.get("/<int:ticket_id>")
-@blp.arguments(DetailArgs, location="query")
+@blp.arguments(DetailArgs(), location="query")
 @blp.response(200, TicketOut)
 def get_ticket(args, ticket_id):
     user = sessions.current_user()
@@ -92,7 +92,7 @@ def get_ticket(args, ticket_id):
 
 
 @blp.get("/<int:ticket_id>/events")
-@blp.arguments(EventArgs, location="query")
+@blp.arguments(EventArgs(), location="query")
 @blp.response(200, EventPage)
 def ticket_events(args, ticket_id):
     user = sessions.current_user()
@@ -114,7 +114,7 @@ def support(ticket_id):
 def _action_view(action: str, schema):
     @blp.post(f"/<int:ticket_id>/{action}", endpoint=f"action_{action}")
     @sessions.login_required
-    @blp.arguments(schema)
+    @blp.arguments(schema())
     @blp.response(200, TicketOut)
     @blp.doc(security=BEARER, summary=f"{action}", description=operations.ACTIONS[action].__doc__)
     def view(body, ticket_id):

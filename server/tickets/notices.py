@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
-from ..auth.models import Role, StaffPost, User
+from ..auth.models import Role, StaffPost
 from ..extensions import db
-from ..notifications.outbox import notify
+from ..notifications.outbox import notify_many
 from ..timeutil import isoformat, utcnow
 from ..units.models import UnitResponsible
 from . import lifecycle as lc
@@ -29,21 +28,16 @@ def _staff_of(unit_id: int, roles: set[Role]) -> list[int]:
 
 
 def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: str, **extra) -> None:
-    user_ids = [u for u in dict.fromkeys(user_ids) if u]
-    # One query for every recipient and their posts instead of two per recipient: notify()
-    # finds them in the session (held here: the session keeps only weak references).
-    recipients = db.session.execute(  # noqa: F841
-        sa.select(User).where(User.id.in_(user_ids)).options(joinedload(User.posts))).unique().scalars().all() \
-        if len(user_ids) > 1 else []
-    for user_id in user_ids:
-        if user_id:
-            notify(user_id, template, title=title, body=body, ticket_id=ticket.id,
-                   data=_payload(ticket, **extra), dedupe_key=f"{key}:{user_id}")
+    notify_many(dict.fromkeys(user_ids), template, title=title, body=body, ticket_id=ticket.id,
+                data=_payload(ticket, **extra), dedupe_prefix=key)
 
 
 def _responders(unit_id: int) -> list[int]:
-    """The grid workers and cadres of the unit, or its heads when it has none."""
-    return _staff_of(unit_id, {Role.grid_worker, Role.cadre}) or _staff_of(unit_id, {Role.unit_head})
+    """The grid workers and cadres of the unit, or its heads when it has none (one query)."""
+    posts = db.session.execute(sa.select(StaffPost.user_id, StaffPost.role).where(
+        StaffPost.unit_id == unit_id, StaffPost.role.in_({Role.grid_worker, Role.cadre, Role.unit_head}))).all()
+    first = sorted({uid for uid, role in posts if role != Role.unit_head})
+    return first or sorted({uid for uid, role in posts if role == Role.unit_head})
 
 
 def reported(ticket: Ticket) -> None:

@@ -70,9 +70,10 @@ def _append(ticket: Ticket, action: str, from_status: Status | None, actor: User
                      actor_id=actor.id if actor else None, actor_role=role, note=note or "", public=public,
                      data=data or {}, created_at=utcnow())
     db.session.add(ev)
-    db.session.flush()
-    for position, item in enumerate(media):
-        item.event_id, item.position = ev.id, position
+    if media:
+        db.session.flush()  # the photos point at the event
+        for position, item in enumerate(media):
+            item.event_id, item.position = ev.id, position
     return ev
 
 
@@ -181,17 +182,6 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
     lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
     # WeChat is asked before anything is written: no write transaction waits on the network.
     held = _check_text(user, data["description"])
-    if idempotency_key:
-        claim = IdempotencyKey(user_id=user.id, key=idempotency_key, fingerprint=fp)
-        try:
-            with db.session.begin_nested():
-                db.session.add(claim)
-        except IntegrityError:
-            # A concurrent retry claimed the key first and has committed by now.
-            existing = _replay(user, idempotency_key, fp)
-            if existing is None:
-                raise Conflict("请求正在处理中，请稍后再试", key="conflict") from None
-            return existing, False
     media = _take_media(user, data.get("media") or [])
     unit, triage = route(category, lat, lng)
     now = utcnow()
@@ -200,15 +190,30 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
                     description=data["description"], lat=lat, lng=lng, address=data.get("address") or "",
                     status=Status.submitted, triage=triage, held=held, respond_by=respond_by,
                     resolve_by=resolve_by, created_at=now, updated_at=now)
-    db.session.add(ticket)
-    db.session.flush()
-    _append(ticket, "report", None, user, lc.REPORTER, note="", data={"triage": triage, "held": held}, media=media)
     if idempotency_key:
-        claim.ticket_id = ticket.id
+        # The ticket, its event and the key in one savepoint: a concurrent retry that
+        # claimed the key first (and has committed by now) undoes this one's ticket.
+        try:
+            with db.session.begin_nested():
+                _file(ticket, user, triage, held, media)
+                db.session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, fingerprint=fp, ticket_id=ticket.id))
+        except IntegrityError:
+            existing = _replay(user, idempotency_key, fp)
+            if existing is None:
+                raise Conflict("请求正在处理中，请稍后再试", key="conflict") from None
+            return existing, False
+    else:
+        _file(ticket, user, triage, held, media)
     if not held:
         notices.reported(ticket)
     db.session.flush()
     return ticket, True
+
+
+def _file(ticket: Ticket, user: User, triage: bool, held: bool, media: list[Media]) -> None:
+    db.session.add(ticket)
+    db.session.flush()
+    _append(ticket, "report", None, user, lc.REPORTER, note="", data={"triage": triage, "held": held}, media=media)
 
 
 def _replay(user: User, key: str, fingerprint: str) -> Ticket | None:

@@ -16,14 +16,14 @@ def _detail(unit):
 
 
 @blp.get("")
-@blp.arguments(UnitListArgs, location="query")
+@blp.arguments(UnitListArgs(), location="query")
 @blp.response(200, UnitPageSchema)
 def list_units(args):
     return queries.list_units(**args)
 
 
 @blp.get("/locate")
-@blp.arguments(CoordArgs, location="query")
+@blp.arguments(CoordArgs(), location="query")
 @blp.response(200, UnitDetailSchema)
 def locate(args):
     """The deepest unit whose boundary contains the point."""

@@ -1,15 +1,20 @@
 """Which unit contains a point: a shapely STRtree over every boundary, built once per
-process and rebuilt when the units table changes (count or latest update)."""
+process and rebuilt when the units table changes (count or latest update).
+
+Whether it changed is asked at most every UNIT_LOCATOR_TTL_SECONDS (one query saved on
+every report); a change this process makes to a unit drops the tree at once."""
 from __future__ import annotations
 
 import json
 import threading
+import time
 
 import sqlalchemy as sa
 from flask import current_app
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
+from sqlalchemy import event
 from sqlalchemy.orm import undefer
 
 from ..extensions import db
@@ -46,17 +51,33 @@ def _stamp():
 
 
 def get_locator() -> UnitLocator:
-    stamp = _stamp()
     cached = current_app.extensions.get("gongzhi.locator")
+    now = time.monotonic()
+    if cached and now - cached[2] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
+        return cached[1]
+    stamp = _stamp()
     if cached and cached[0] == stamp:
+        current_app.extensions["gongzhi.locator"] = (stamp, cached[1], now)
         return cached[1]
     with _lock:
         rows = db.session.execute(
             sa.select(Unit.id, Unit.depth, Unit.boundary).where(Unit.boundary.is_not(None))
         ).all()
         locator = UnitLocator(rows)
-        current_app.extensions["gongzhi.locator"] = (stamp, locator)
+        current_app.extensions["gongzhi.locator"] = (stamp, locator, now)
     return locator
+
+
+def forget() -> None:
+    """Rebuild on next use (a unit changed in this process)."""
+    current_app.extensions.pop("gongzhi.locator", None)
+
+
+@event.listens_for(Unit, "after_insert")
+@event.listens_for(Unit, "after_update")
+@event.listens_for(Unit, "after_delete")
+def _unit_changed(_mapper, _connection, _target) -> None:
+    forget()
 
 
 def locate(lat: float, lng: float) -> Unit | None:

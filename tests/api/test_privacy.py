@@ -22,8 +22,13 @@ def test_no_report_before_consent(client, demo, login):
     assert res.json["errors"]["policy_version"]
     stale = client.post("/api/v1/me/consent", json={"policy_version": "2001-01"}, headers=h)
     assert stale.status_code == 422 and stale.json["message"] == "policy_outdated"
+    before = client.get("/api/v1/me/consent", headers=h).json
+    assert before["consented"] is False and before["accepted_at"] is None
     agree(client, h)
-    assert client.get("/api/v1/me/consent", headers=h).json["consented"] is True
+    state = client.get("/api/v1/me/consent", headers=h).json
+    # The privacy centre shows which version was agreed to, and when.
+    assert state["consented"] is True and state["policy_version"] == state["current_version"]
+    assert state["accepted_at"] and state["accepted_at"].endswith("+00:00")
     assert report(client, h).status_code == 201
 
 

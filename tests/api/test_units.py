@@ -94,3 +94,25 @@ def test_unit_staff_for_choosing_an_assignee(client, demo, login):
     assert client.get(f"/api/v1/units/{street.id}/staff", headers=login("cadre")).status_code == 403
     assert client.get(f"/api/v1/units/{community.id}/staff", headers=login("resident")).status_code == 403
     assert client.get(f"/api/v1/units/{community.id}/staff").status_code == 401
+
+
+def test_locator_sees_another_process_change_within_its_ttl(client, demo, app):
+    """Routing asks whether units changed at most every UNIT_LOCATOR_TTL_SECONDS; a change
+    written by another process (here a plain INSERT, which this process's ORM never sees)
+    is routed to once that time has passed, without a restart."""
+    import time
+
+    app.config["UNIT_LOCATOR_TTL_SECONDS"] = 0.5
+    try:
+        assert client.get("/api/v1/units/locate?lat=30.6&lng=114.5").status_code == 404
+        root = _unit("gz-demo")
+        with db.engine.begin() as conn:
+            conn.execute(sa.insert(Unit.__table__).values(
+                code="east-2", name="东湖二社区", kind="community", parent_id=root.id, depth=1, path=root.path,
+                boundary='{"type": "Polygon", "coordinates": [[[114.45, 30.55], [114.55, 30.55], [114.55, 30.65], '
+                         '[114.45, 30.65], [114.45, 30.55]]]}'))
+        assert client.get("/api/v1/units/locate?lat=30.6&lng=114.5").status_code == 404  # still within the TTL
+        time.sleep(0.6)
+        assert client.get("/api/v1/units/locate?lat=30.6&lng=114.5").json["code"] == "east-2"
+    finally:
+        app.config["UNIT_LOCATOR_TTL_SECONDS"] = 5.0

@@ -1,0 +1,119 @@
+"""CPU time per request, in-process, for the benchmark's loads: a quick, quiet measure for
+working on the request path (other work on the machine does not change process time much).
+
+    .venv/bin/python tests/bench/inprocess.py gongzhi_bench_xxxx [--n 400] [--profile get]
+
+Runs against a database `tests/bench/run.py --keep` left (or any with the demo district and
+tickets), through Flask's test client: the same app, views and queries as under gunicorn,
+without the HTTP server. Prints, per load, CPU ms per request and the statements it sent.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, HERE)
+
+import datagen  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("database")
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--loads", default="get,list,nearby,create")
+    parser.add_argument("--profile", default="")
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one request per load")
+    parser.add_argument("--lines", type=int, default=60)
+    args = parser.parse_args()
+    os.environ.update(datagen.app_env(args.database, RATELIMIT_ENABLED="0", LOG_FORMAT="json"))
+
+    import logging
+
+    import sqlalchemy as sa
+
+    from server import create_app
+    from server.extensions import db
+
+    logging.disable(logging.CRITICAL)
+    app = create_app()
+    statements = [0]
+    shown: list[str] = []
+
+    def count(conn, cursor_, statement, *rest):
+        statements[0] += 1
+        shown.append(" ".join(statement.split())[:400])
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        ids = db.session.execute(sa.text("SELECT id, lat, lng FROM tickets ORDER BY RAND() LIMIT 2000")).all()
+        open_places = db.session.execute(sa.text(
+            "SELECT lat, lng FROM tickets WHERE status IN ('submitted','accepted','assigned','in_progress') "
+            "ORDER BY RAND() LIMIT 200")).all()
+    client = app.test_client()
+
+    def token(name, consent=False):
+        headers = {"Authorization": "Bearer " + client.post("/api/v1/auth/login", json={"code": f"dev:{name}"}).json["token"]}
+        if consent:
+            version = client.get("/api/v1/me/consent", headers=headers).json["current_version"]
+            client.post("/api/v1/me/consent", json={"policy_version": version}, headers=headers)
+        return headers
+
+    resident, grid = token("inprocess-resident", consent=True), token("grid")
+    rng = random.Random(1)
+    loads = {
+        "healthz": lambda: client.get("/healthz"),
+        "me": lambda: client.get("/api/v1/me", headers=resident),
+        "get": lambda: client.get(f"/api/v1/tickets/{rng.choice(ids).id}", headers=resident),
+        "list": lambda: client.get("/api/v1/tickets?scope=unit&limit=20", headers=grid),
+        "nearby": lambda: client.get("/api/v1/tickets/nearby?lat=%f&lng=%f&radius=200" % tuple(rng.choice(open_places)),
+                                     headers=resident),
+        "create": lambda: client.post("/api/v1/tickets", headers={**resident, "Idempotency-Key": uuid.uuid4().hex},
+                                      json={"category": "streetlight", "description": "路灯不亮，晚上很黑",
+                                            "lat": (p := rng.choice(ids)).lat, "lng": p.lng, "coord": "wgs84"}),
+    }
+    for name in args.loads.split(","):
+        load = loads[name]
+        for _ in range(20):
+            res = load()
+            assert res.status_code < 300, (name, res.status_code, res.data[:300])
+        if args.sql:
+            shown.clear()
+            load()
+            print(f"-- {name}: {len(shown)} statements")
+            print("\n".join(shown))
+        profiler = cProfile.Profile(time.process_time) if name in args.profile.split(",") else None
+        statements[0] = 0
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.n):
+            load()
+        if profiler:
+            profiler.disable()
+        spent = (time.process_time() - cpu) / args.n * 1000
+        per_request = statements[0] / args.n
+        # Python function calls per request: a count that other work on the machine cannot change.
+        counter = cProfile.Profile()
+        counter.enable()
+        for _ in range(50):
+            load()
+        counter.disable()
+        calls = pstats.Stats(counter).total_calls / 50
+        print(f"{name:8s} {spent:6.2f} ms CPU/request, {per_request:.1f} statements/request, "
+              f"{calls:,.0f} Python calls/request", flush=True)
+        if profiler:
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+
+
+if __name__ == "__main__":
+    main()
