@@ -48,23 +48,35 @@ def _bearer() -> str | None:
 
 def _load() -> tuple[User | None, AuthToken | None]:
     """The request's user and token, looked up once per request: one query, the user's
-    staff posts (and their units) joined in, since every permission check reads them."""
+    staff posts (and their units) joined in, since every permission check reads them.
+
+    A bearer token that is sent but no longer valid (expired, logged out, of a deleted
+    account, or never issued) is refused with 401 everywhere, public routes included: the
+    client then logs in again rather than being treated as a stranger (RFC 6750, 3.1)."""
     cached = getattr(request, "_gongzhi_auth", None)
     if cached is None:
         token = _bearer()
         found = (None, None)
-        if token and len(token) <= 256:
+        if token:
             row = db.session.execute(
                 sa.select(AuthToken, User)
                 .join(User, User.id == AuthToken.user_id)
                 .where(AuthToken.token_hash == _hash(token), AuthToken.revoked_at.is_(None),
                        AuthToken.expires_at > utcnow())
                 .options(*_LOAD)
-            ).unique().first()
-            if row is not None:
-                found = (row.User, row.AuthToken)
+            ).unique().first() if len(token) <= 256 else None
+            found = (row.User, row.AuthToken) if row is not None else _INVALID
         request._gongzhi_auth = cached = found
+    if cached is _INVALID:
+        raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
     return cached
+
+
+class _Invalid(tuple):
+    """The marker of a request whose token was refused."""
+
+
+_INVALID = _Invalid((None, None))
 
 
 def current_user() -> User | None:

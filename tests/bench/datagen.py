@@ -109,7 +109,7 @@ def connect(database: str | None = None, host="127.0.0.1", port=3306, user="root
 
 
 def sql_url(database: str) -> str:
-    return f"mysql+pymysql://root@127.0.0.1:3306/{database}"
+    return f"mysql+{os.environ.get('BENCH_DRIVER', 'pymysql')}://root@127.0.0.1:3306/{database}"
 
 
 def app_env(database: str, **extra) -> dict:

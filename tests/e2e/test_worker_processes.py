@@ -70,7 +70,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(ctx, outbox_env, fake_wechat, d
     already = _delivered(fake_wechat)
     env = _env(fake_wechat, database_url, NOTIFY_LEASE_SECONDS="2")
     first = _worker(env)
-    time.sleep(2.0)                      # inside its batches
+    # Killed inside its batches: once it has delivered a few (its start-up takes a while on
+    # a busy machine), long before the 60 x 50 ms it needs for them all.
+    deadline = time.monotonic() + 60
+    while sum((_delivered(fake_wechat) - already).values()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     sent_before_restart = sum((_delivered(fake_wechat) - already).values())
