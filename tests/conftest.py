@@ -13,6 +13,7 @@ import pytest
 from server import create_app
 from server.config import TestConfig
 from server.extensions import db
+from server.units.locator import forget as forget_units
 from tests.fakes.wechat import FakeWeChat
 
 MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
@@ -79,7 +80,7 @@ def ctx(app, fake_wechat):
     fake_wechat.reset_faults()
     with app.app_context():
         _empty_tables()
-        app.extensions.pop("gongzhi.locator", None)
+        forget_units()  # the routing tree and scope caches: the tables were emptied
         yield app
         db.session.rollback()
         db.session.remove()

@@ -68,9 +68,29 @@ def get_locator() -> UnitLocator:
     return locator
 
 
+def subtree_ids(paths: list[str]) -> list[int]:
+    """Ids of the units at or below these materialised paths (a staff member's scope), kept
+    per process like the locator: asked again after UNIT_LOCATOR_TTL_SECONDS, at once after a
+    change this process makes. Every staff list filters on them."""
+    cache = current_app.extensions.setdefault("gongzhi.subtrees", {})
+    key = tuple(sorted(paths))
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[1] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
+        return hit[0]
+    ids = db.session.execute(
+        sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in key]))
+    ).scalars().all() if key else []
+    if len(cache) > 10_000:  # one entry per distinct scope; a province has far fewer
+        cache.clear()
+    cache[key] = (ids, now)
+    return ids
+
+
 def forget() -> None:
     """Rebuild on next use (a unit changed in this process)."""
     current_app.extensions.pop("gongzhi.locator", None)
+    current_app.extensions.pop("gongzhi.subtrees", None)
 
 
 @event.listens_for(Unit, "after_insert")

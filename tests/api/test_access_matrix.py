@@ -38,6 +38,7 @@ from openpyxl import load_workbook
 from server import crypto
 from server.auth.models import AuthToken, User
 from server.auth.operations import grant_post
+from server.units.locator import forget as forget_units
 from server.demo import seed_demo
 from server.extensions import db
 from server.notifications.models import Notification
@@ -180,7 +181,7 @@ def w(app):
     client = app.test_client()
     with app.app_context():
         _empty_tables()
-        app.extensions.pop("gongzhi.locator", None)
+        forget_units()  # the routing tree and scope caches: the tables were emptied
         seed_demo()
         db.session.commit()
     world = SimpleNamespace(app=app, client=client, headers={"anon": {}})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from server.demo import seed_demo
 from server.extensions import db
 from server.open311 import operations as o311
+from server.units.locator import forget as forget_units
 from server.tickets.models import Ticket
 from server.units.models import Unit
 from tests.api.helpers import IN_HQ_1_1, IN_MY_1
@@ -62,7 +63,7 @@ def world(app):
     """The demo district, one Open311 key, a reporter's public ticket; no context left pushed."""
     with app.app_context():
         _empty_tables()
-        app.extensions.pop("gongzhi.locator", None)
+        forget_units()  # the routing tree and scope caches: the tables were emptied
         seed_demo()
         o311.create_key("existing-app")
         db.session.commit()
