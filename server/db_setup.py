@@ -16,6 +16,9 @@ def configure_engine_options(app: Flask) -> None:
             url = url.update_query_dict({"charset": "utf8mb4"})
             app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
         options.setdefault("isolation_level", "READ COMMITTED")
+        # An unreachable database host answers 503 after 5 s, not PyMySQL's 10 s: a report
+        # may try twice (the rate limiter's user lookup, then the view) within gunicorn's 30 s.
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     elif url.get_backend_name() == "sqlite":
         options.pop("pool_recycle", None)
         options.setdefault("connect_args", {"timeout": 30})

@@ -22,7 +22,8 @@ import time
 import sqlalchemy as sa
 from flask import Flask, current_app, request
 
-from ..extensions import limiter
+from ..errors import Unauthorized
+from ..extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,13 @@ def user_or_ip() -> str:
     try:
         user = sessions.current_user()
     except sa.exc.SQLAlchemyError:
-        user = None  # the view meets the same error and answers 503
+        # Rolled back: a connection lost mid-query leaves the session unusable, and the
+        # view's own query would fail as a 500 (PendingRollbackError) instead of meeting
+        # the database error again (503) or succeeding on a database that is back.
+        db.session.rollback()
+        user = None
+    except Unauthorized:
+        user = None  # a refused token: counted by address, and the view answers 401
     return f"user:{user.id}" if user is not None else f"ip:{client_ip()}"
 
 
