@@ -398,6 +398,7 @@ def _explain_child(database: str, at: str) -> None:
     import sqlalchemy as sa
 
     lat, lng, mid = at.split(",")
+    os.environ["BENCH_DRIVER"] = "pymysql"  # the statements are the same; PyMySQL can show them with their values
     os.environ.update(datagen.app_env(database, RATELIMIT_ENABLED="0", LOG_FORMAT=""))
     from server import create_app
     from server.extensions import db
@@ -651,15 +652,17 @@ def before_after(results: list[dict]) -> str:
                         f"{b['p99_us'] / 1000:,.1f} | {b['app_cpu_ms']:.2f} | {r['rps']:,.0f} | {r['p50_us'] / 1000:,.1f} | "
                         f"{r['p99_us'] / 1000:,.1f} | {r['app_cpu_ms']:.2f} | {r['rps'] / b['rps']:,.1f}x |")
     plans = []
-    big = base["results"].get("1000000", {}).get("explain", {})
+    # The plans before changes 1 and 2 (tests/bench/findings.md), kept from the run that found them.
+    old_plans = base.get("plans_before", {})
     for label in ("staff list, first page", "nearby 20 (no category)"):
-        if label in big:
-            plans.append(f"{label}, before ({big[label]['ms']:.0f} ms):\n\n```\n"
-                         + "\n".join("\t".join(row) for row in big[label]["EXPLAIN"]) + "\n```\n")
-    return (f"## Before and after\n\nThe same harness, run on the code before the changes listed below "
-            f"({base['what']}; {base['measured']}, load average {base['loadavg_start'][0]:.2f} at the start), next to "
-            "this run. CPU is the gunicorn processes' per request.\n\n" + "\n".join(rows) + "\n\nThe plans at 1,000,000 tickets before:\n\n"
-            + "\n".join(plans))
+        if label in old_plans:
+            plans.append(f"{label}, before ({old_plans[label]['ms']:.0f} ms):\n\n```\n"
+                         + "\n".join("\t".join(row) for row in old_plans[label]["EXPLAIN"]) + "\n```\n")
+    plans_text = (f"\n\nThe plans at 1,000,000 tickets before changes 1 and 2 ({base['plans_what']}):\n\n" + "\n".join(plans)
+                  if plans else "")
+    return (f"## Before and after\n\nThe same harness, on the same machine, run on {base['what']} "
+            f"({base['measured']}, load average {base['loadavg_start'][0]:.2f} at the start), "
+            "next to this run. CPU is the gunicorn processes' per request.\n\n" + "\n".join(rows) + plans_text + "\n")
 
 
 def write_doc(path: str, results: list[dict], mach: dict, args, loads: dict, command: str, started: float,
@@ -760,6 +763,18 @@ def install_wrk() -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
 
+def install_mysqlclient() -> None:
+    """The C driver (mysqlclient) for --driver mysqldb: built against Debian's libmariadb-dev."""
+    try:
+        import MySQLdb  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "libmariadb-dev", "pkg-config"], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mysqlclient"], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="10000,1000000", help="ticket counts, comma separated")
@@ -779,6 +794,8 @@ def main() -> None:
     parser.add_argument("--write", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"),
                         help="where to write the report ('' for nowhere)")
     parser.add_argument("--json", help="also write the raw figures here")
+    parser.add_argument("--driver", choices=("pymysql", "mysqldb"), default="pymysql",
+                        help="the MySQL driver of the service and the ceiling (mysqldb: the C driver mysqlclient)")
     parser.add_argument("--from-json", help="write the document from the figures of an earlier run (--json), measuring nothing")
     parser.add_argument("--explain", help=argparse.SUPPRESS)
     parser.add_argument("--explain-at", help=argparse.SUPPRESS)
@@ -799,6 +816,9 @@ def main() -> None:
         return None
     if shutil.which("wrk") is None:
         install_wrk()
+    os.environ["BENCH_DRIVER"] = args.driver  # datagen.sql_url, in this process and its children
+    if args.driver == "mysqldb":
+        install_mysqlclient()
     started = time.time()
     command = "make bench" if os.environ.get("MAKELEVEL") else ".venv/bin/python tests/bench/run.py " + " ".join(sys.argv[1:])
     loads = {"start": wait_for_quiet(args.max_wait)}
