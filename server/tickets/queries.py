@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..categories.models import Category
