@@ -62,7 +62,7 @@ def log_access(staff: User, tickets: list[Ticket], fields: str = "phone_masked")
     rows = [{"staff_id": staff.id, "subject_id": t.reporter_id, "ticket_id": t.id, "fields": fields, "accessed_at": now}
             for t in tickets if t.reporter_id and t.reporter_id != staff.id]
     if rows:
-        db.session.execute(sa.insert(PersonalDataAccess), rows)
+        db.session.execute(sa.insert(PersonalDataAccess.__table__), rows)
 
 
 def _photo(item: Media) -> dict:

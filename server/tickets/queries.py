@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from ..auth.models import User
 from ..categories.models import Category
@@ -21,12 +21,16 @@ from .permissions import can_read, is_staff_for, scope_paths, staff_roles_in
 
 # A ticket as the read views show it: its category and unit by the few columns the
 # presenter and the permission checks read (the ticket's own columns are nearly all shown).
+_CATEGORY = joinedload(Ticket.category).load_only(Category.id, Category.code, Category.name, Category.icon)
+# Lists (a page of tickets shown, never changed) also leave out the ticket columns no list shows.
 _SHOWN = (
-    joinedload(Ticket.category).load_only(Category.id, Category.code, Category.name, Category.icon),
+    _CATEGORY,
     joinedload(Ticket.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path),
+    defer(Ticket.hidden), defer(Ticket.personal_data_erased_at), defer(Ticket.supervising_unit_id),
+    defer(Ticket.updated_at),
 )
 _DETAIL = (
-    _SHOWN[0],
+    _CATEGORY,
     joinedload(Ticket.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path)
     .joinedload(Unit.responsibles).load_only(UnitResponsible.name, UnitResponsible.title),
 )
