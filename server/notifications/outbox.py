@@ -37,10 +37,6 @@ def wecom_configured() -> bool:
     return bool(cfg.get("WECOM_CORP_ID") and cfg.get("WECOM_SECRET") and cfg.get("WECOM_AGENT_ID"))
 
 
-def channel_for(user: User, template: str) -> str:
-    return _channel(user.openid, user.wecom_userid, bool(user.posts), template)
-
-
 def _channel(openid: str, wecom_userid: str | None, staff: bool, template: str) -> str:
     if wecom_userid and staff and wecom_configured():
         return "wecom"
