@@ -32,6 +32,11 @@ ROLE_LABELS = {
 }
 
 
+def is_wechat_openid(openid: str) -> bool:
+    """WeChat openids never contain ':'; dev and integration accounts (dev:, open311:) do."""
+    return ":" not in openid
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -49,8 +54,7 @@ class User(db.Model):
 
     @property
     def from_wechat(self) -> bool:
-        """WeChat openids never contain ':'; dev and integration accounts (dev:, open311:) do."""
-        return ":" not in self.openid
+        return is_wechat_openid(self.openid)
 
     posts: Mapped[list["StaffPost"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

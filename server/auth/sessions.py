@@ -65,18 +65,14 @@ def _load() -> tuple[User | None, AuthToken | None]:
                        AuthToken.expires_at > utcnow())
                 .options(*_LOAD)
             ).unique().first() if len(token) <= 256 else None
-            found = (row.User, row.AuthToken) if row is not None else _INVALID
+            found = (row.User, row.AuthToken) if row is not None else _REFUSED
         request._gongzhi_auth = cached = found
-    if cached is _INVALID:
+    if cached is _REFUSED:
         raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
     return cached
 
 
-class _Invalid(tuple):
-    """The marker of a request whose token was refused."""
-
-
-_INVALID = _Invalid((None, None))
+_REFUSED = object()  # the request's token was sent and refused
 
 
 def current_user() -> User | None:

@@ -11,7 +11,7 @@ import json
 from flask import current_app
 import sqlalchemy as sa
 
-from ..auth.models import StaffPost, User
+from ..auth.models import StaffPost, User, is_wechat_openid
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import INBOX, PENDING, Notification
@@ -40,7 +40,7 @@ def wecom_configured() -> bool:
 def _channel(openid: str, wecom_userid: str | None, staff: bool, template: str) -> str:
     if wecom_userid and staff and wecom_configured():
         return "wecom"
-    if ":" not in openid and template in template_ids():  # came through WeChat (User.from_wechat)
+    if is_wechat_openid(openid) and template in template_ids():
         return "wechat"
     return "inbox"
 

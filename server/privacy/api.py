@@ -51,11 +51,11 @@ class ExportOut(Schema):
     photos = fields.List(fields.Dict())
 
 
-def _consent_state(user, row):
+def _consent_state(row):
     """The user's latest agreement (its version and time) against the current policy."""
     current = operations.current_policy()
     return {"policy_version": row.policy_version if row else current, "current_version": current,
-            "consented": row is not None and operations.has_consented(user),
+            "consented": row is not None and row.policy_version == current,
             "accepted_at": isoformat(row.accepted_at) if row else None}
 
 
@@ -65,8 +65,7 @@ def _consent_state(user, row):
 @blp.doc(security=BEARER)
 def get_consent():
     """Whether the user has agreed to the current privacy policy."""
-    user = sessions.current_user()
-    return _consent_state(user, operations.latest_consent(user))
+    return _consent_state(operations.latest_consent(sessions.current_user()))
 
 
 @blp.post("/me/consent")
@@ -77,7 +76,7 @@ def get_consent():
 def give_consent(body):
     """Record the user's agreement to the privacy policy (before the first report)."""
     user = sessions.current_user()
-    return _consent_state(user, operations.record_consent(user, body["policy_version"]))
+    return _consent_state(operations.record_consent(user, body["policy_version"]))
 
 
 @blp.get("/me/export")

@@ -22,32 +22,19 @@ from .permissions import can_read, is_staff_for, scope_paths, staff_roles_in
 # A ticket as the read views show it: its category and unit by the few columns the
 # presenter and the permission checks read (the ticket's own columns are nearly all shown).
 _CATEGORY = joinedload(Ticket.category).load_only(Category.id, Category.code, Category.name, Category.icon)
+_UNIT = joinedload(Ticket.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path)
 # Lists (a page of tickets shown, never changed) also leave out the ticket columns no list shows.
-_SHOWN = (
-    _CATEGORY,
-    joinedload(Ticket.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path),
-    defer(Ticket.hidden), defer(Ticket.personal_data_erased_at), defer(Ticket.supervising_unit_id),
-    defer(Ticket.updated_at),
-)
-_DETAIL = (
-    _CATEGORY,
-    joinedload(Ticket.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path)
-    .joinedload(Unit.responsibles).load_only(UnitResponsible.name, UnitResponsible.title),
-)
-
-
-def _unit_ids(paths: list[str]) -> list[int]:
-    """Ids of the units at or below these paths, looked up before the ticket query.
-
-    The ticket query then filters on a plain list of ids, which MySQL/MariaDB answers by
-    walking the primary key backwards and stopping at the page. Given a subquery instead,
-    it joins every ticket of the subtree and sorts them all (a second at 1,000,000 tickets).
-    """
-    return subtree_ids(paths)
+_SHOWN = (_CATEGORY, _UNIT, defer(Ticket.hidden), defer(Ticket.personal_data_erased_at),
+          defer(Ticket.supervising_unit_id), defer(Ticket.updated_at))
+_DETAIL = (_CATEGORY, _UNIT.joinedload(Unit.responsibles).load_only(UnitResponsible.name, UnitResponsible.title))
 
 
 def _in_paths(paths: list[str]):
-    return Ticket.unit_id.in_(_unit_ids(paths))
+    """Tickets of the units at or below these paths, as a plain list of unit ids looked up
+    first: MySQL/MariaDB answers it by walking the primary key backwards and stopping at the
+    page. Given a subquery instead, it joins every ticket of the subtree and sorts them all
+    (a second at 1,000,000 tickets)."""
+    return Ticket.unit_id.in_(subtree_ids(paths))
 
 
 def list_tickets(user: User, scope="mine", status=None, category=None, overdue=None, unit=None,
@@ -64,7 +51,7 @@ def list_tickets(user: User, scope="mine", status=None, category=None, overdue=N
         if scope == "unit":
             query = query.where(_in_paths(paths))
         else:
-            query = query.where(Ticket.supervising_unit_id.in_(_unit_ids(paths)))
+            query = query.where(Ticket.supervising_unit_id.in_(subtree_ids(paths)))
     if unit is not None:
         target = db.session.get(Unit, unit)
         if target is None or (scope != "mine" and not staff_roles_in(user, target)):

@@ -51,7 +51,8 @@ def main() -> None:
 
     def count(conn, cursor_, statement, *rest):
         statements[0] += 1
-        shown.append(" ".join(statement.split())[:400])
+        if args.sql:
+            shown.append(" ".join(statement.split())[:400])
 
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", count)
