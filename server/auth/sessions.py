@@ -4,27 +4,64 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
-from sqlalchemy.orm import joinedload, load_only
-
+from .. import directory
+from ..directory import UnitInfo
 from ..errors import Unauthorized
 from ..extensions import db
 from ..timeutil import utcnow
-from ..units.models import Unit
-from .models import AuthToken, StaffPost, User
+from .models import AuthToken, Role, StaffPost, User, is_wechat_openid
 
-# What a request reads of its user, token and posts: the token query answers only these
-# columns (PyMySQL parses every column's description in Python, on every request). Any
-# other attribute still loads when it is read, with a query of its own.
-_LOAD = (
-    load_only(AuthToken.id, AuthToken.user_id),
-    load_only(User.id, User.openid, User.nickname, User.phone_enc, User.wecom_userid, User.is_dev, User.created_at),
-    joinedload(User.posts).load_only(StaffPost.id, StaffPost.user_id, StaffPost.unit_id, StaffPost.role)
-    .joinedload(StaffPost.unit).load_only(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth),
+_tokens, _users, _posts = AuthToken.__table__, User.__table__, StaffPost.__table__
+# The one query every signed-in request sends: the token's user and their posts (a row per
+# post), only the columns requests read. Built once (SQLAlchemy then reuses its cache key
+# and compiled form) and run on the session's connection as a Core statement: the units of
+# the posts come from the directory, not a join.
+_VIEWER = (
+    sa.select(_tokens.c.id.label("token_id"), _users.c.id, _users.c.openid, _users.c.nickname,
+              _users.c.phone_enc, _users.c.wecom_userid, _users.c.is_dev, _users.c.created_at,
+              _posts.c.id.label("post_id"), _posts.c.unit_id, _posts.c.role)
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id).outerjoin(_posts, _posts.c.user_id == _users.c.id))
+    .where(_tokens.c.token_hash == sa.bindparam("token_hash"), _tokens.c.revoked_at.is_(None),
+           _tokens.c.expires_at > sa.bindparam("now", type_=_tokens.c.expires_at.type))
+    .order_by(_posts.c.id)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A staff post of the viewer: the role, and the unit it covers (with every unit below)."""
+
+    id: int
+    unit_id: int
+    role: Role
+    unit: UnitInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in user as a request reads them: identity, the phone (encrypted), posts.
+
+    Not an ORM object: reads and permission checks need nothing more, and the views that
+    change the account itself ask for the `User` row (`current_user()`)."""
+
+    id: int
+    openid: str
+    nickname: str
+    phone_enc: str | None
+    wecom_userid: str | None
+    is_dev: bool
+    created_at: datetime
+    token_id: int
+    posts: tuple[Post, ...]
+
+    @property
+    def from_wechat(self) -> bool:
+        return is_wechat_openid(self.openid)
 
 
 def _hash(token: str) -> str:
@@ -46,45 +83,53 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def _load() -> tuple[User | None, AuthToken | None]:
-    """The request's user and token, looked up once per request: one query, the user's
-    staff posts (and their units) joined in, since every permission check reads them.
+def _viewer_of(rows: list) -> Viewer:
+    first = rows[0]
+    units = directory.units(row.unit_id for row in rows if row.post_id is not None)
+    posts = tuple(Post(row.post_id, row.unit_id, Role(row.role), units[row.unit_id])
+                  for row in rows if row.post_id is not None and row.unit_id in units)
+    return Viewer(first.id, first.openid, first.nickname or "", first.phone_enc, first.wecom_userid,
+                  bool(first.is_dev), first.created_at, first.token_id, posts)
+
+
+def viewer() -> Viewer | None:
+    """The request's signed-in user, looked up once per request (one query).
 
     A bearer token that is sent but no longer valid (expired, logged out, of a deleted
     account, or never issued) is refused with 401 everywhere, public routes included: the
     client then logs in again rather than being treated as a stranger (RFC 6750, 3.1)."""
-    cached = getattr(request, "_gongzhi_auth", None)
-    if cached is None:
+    cached = request.environ.get(_ENVIRON_VIEWER, _UNSET)
+    if cached is _UNSET:
         token = _bearer()
-        found = (None, None)
+        cached = None
         if token:
-            row = db.session.execute(
-                sa.select(AuthToken, User)
-                .join(User, User.id == AuthToken.user_id)
-                .where(AuthToken.token_hash == _hash(token), AuthToken.revoked_at.is_(None),
-                       AuthToken.expires_at > utcnow())
-                .options(*_LOAD)
-            ).unique().first() if len(token) <= 256 else None
-            found = (row.User, row.AuthToken) if row is not None else _REFUSED
-        request._gongzhi_auth = cached = found
+            rows = db.session.connection().execute(
+                _VIEWER, {"token_hash": _hash(token), "now": utcnow()}).all() if len(token) <= 256 else []
+            cached = _viewer_of(rows) if rows else _REFUSED
+        request.environ[_ENVIRON_VIEWER] = cached
     if cached is _REFUSED:
         raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
     return cached
 
 
+_ENVIRON_VIEWER = "gongzhi.viewer"
+_UNSET = object()
 _REFUSED = object()  # the request's token was sent and refused
 
 
 def current_user() -> User | None:
-    return _load()[0]
+    """The signed-in user's row, for the views that change or show the account itself."""
+    found = viewer()
+    return db.session.get(User, found.id) if found is not None else None
 
 
 def current_token() -> AuthToken | None:
-    return _load()[1]
+    found = viewer()
+    return db.session.get(AuthToken, found.token_id) if found is not None else None
 
 
-def require_user() -> User:
-    user = current_user()
+def require_user() -> Viewer:
+    user = viewer()
     if user is None:
         raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
     return user

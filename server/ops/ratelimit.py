@@ -38,7 +38,7 @@ def user_or_ip() -> str:
     from ..auth import sessions
 
     try:
-        user = sessions.current_user()
+        user = sessions.viewer()
     except sa.exc.SQLAlchemyError:
         # Rolled back: a connection lost mid-query leaves the session unusable, and the
         # view's own query would fail as a 500 (PendingRollbackError) instead of meeting

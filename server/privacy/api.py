@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 from ..auth import sessions
 from ..moderation import operations as moderation
 from ..tickets.presenters import present, present_many
-from ..tickets.queries import readable_ticket
+from ..tickets.queries import readable_ticket, view, views
 from ..tickets.schemas import TicketOut, TicketPage
 from ..timeutil import isoformat
 from . import operations
@@ -106,7 +106,8 @@ def moderation_queue(args):
     """Held reports in my units, waiting to be approved or hidden."""
     user = sessions.current_user()
     result = moderation.queue(user, **args)
-    return {"items": present_many(result["items"], user), "next_cursor": result["next_cursor"]}
+    return {"items": present_many(views([t.id for t in result["items"]]), sessions.viewer()),
+            "next_cursor": result["next_cursor"]}
 
 
 @blp.post("/moderation/tickets/<int:ticket_id>/approve")
@@ -116,7 +117,7 @@ def moderation_queue(args):
 @blp.doc(security=BEARER)
 def approve(body, ticket_id):
     user = sessions.current_user()
-    return present(moderation.approve(readable_ticket(ticket_id, user), user, body["note"]), user)
+    return present(view(moderation.approve(readable_ticket(ticket_id, user), user, body["note"]).id), sessions.viewer())
 
 
 @blp.post("/moderation/tickets/<int:ticket_id>/hide")
@@ -126,4 +127,4 @@ def approve(body, ticket_id):
 @blp.doc(security=BEARER)
 def hide(body, ticket_id):
     user = sessions.current_user()
-    return present(moderation.hide(readable_ticket(ticket_id, user), user, body["reason"]), user)
+    return present(view(moderation.hide(readable_ticket(ticket_id, user), user, body["reason"]).id), sessions.viewer())

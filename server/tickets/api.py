@@ -43,9 +43,9 @@ def _idempotency_key():
 @blp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 def create_ticket(body):
     """群众出题: report a problem; routed to the unit responsible for the place."""
-    user = sessions.current_user()
+    user = sessions.viewer()
     ticket, created = operations.report(user, body, _idempotency_key())
-    return _answer(present(ticket, user, body["coord"]), 201 if created else 200)
+    return _answer(present(queries.view(ticket.id), user, body["coord"]), 201 if created else 200)
 
 
 @blp.get("")
@@ -54,7 +54,7 @@ def create_ticket(body):
 @blp.response(200, TicketPage)
 @blp.doc(security=BEARER)
 def list_tickets(args):
-    user = sessions.current_user()
+    user = sessions.viewer()
     coord = args.pop("coord")
     result = queries.list_tickets(user, **args)
     return _answer({"items": present_many(result["items"], user, coord), "next_cursor": result["next_cursor"]})
@@ -65,7 +65,7 @@ def list_tickets(args):
 @blp.response(200, TicketPage)
 def nearby(args):
     """Open reports near a point (before reporting: is it already reported? then "me too")."""
-    user = sessions.current_user()
+    user = sessions.viewer()
     found = queries.nearby(**args)
     items = present_many([t for t, _ in found], user, args["coord"])
     for item, (_, distance) in zip(items, found):
@@ -79,7 +79,7 @@ def nearby(args):
 def in_box(args):
     """Public reports in a bounding box, for the map."""
     result = queries.in_box(**args)
-    return _answer({"items": present_many(result["items"], sessions.current_user(), args["coord"]),
+    return _answer({"items": present_many(result["items"], sessions.viewer(), args["coord"]),
                     "next_cursor": result["next_cursor"]})
 
 
@@ -87,15 +87,15 @@ def in_box(args):
 @blp.arguments(DetailArgs(), location="query")
 @blp.response(200, TicketOut)
 def get_ticket(args, ticket_id):
-    user = sessions.current_user()
-    return _answer(present(queries.readable_ticket(ticket_id, user), user, args["coord"]))
+    user = sessions.viewer()
+    return _answer(present(queries.readable_view(ticket_id, user), user, args["coord"]))
 
 
 @blp.get("/<int:ticket_id>/events")
 @blp.arguments(EventArgs(), location="query")
 @blp.response(200, EventPage)
 def ticket_events(args, ticket_id):
-    user = sessions.current_user()
+    user = sessions.viewer()
     ticket = queries.readable_ticket(ticket_id, user)
     result = queries.events(ticket, user, **args)
     return {"items": present_events(ticket, result["items"], user), "next_cursor": result["next_cursor"]}
@@ -107,7 +107,7 @@ def ticket_events(args, ticket_id):
 @blp.doc(security=BEARER)
 def support(ticket_id):
     """附议 (me too): counted once per user."""
-    user = sessions.current_user()
+    user = sessions.viewer()
     return {"supporters": operations.support(queries.readable_ticket(ticket_id, user), user)}
 
 
@@ -118,8 +118,8 @@ def _action_view(action: str, schema):
     @blp.response(200, TicketOut)
     @blp.doc(security=BEARER, summary=f"{action}", description=operations.ACTIONS[action].__doc__)
     def view(body, ticket_id):
-        user = sessions.current_user()
-        return _answer(present(operations.act(ticket_id, action, user, body), user))
+        user = sessions.viewer()
+        return _answer(present(queries.view(operations.act(ticket_id, action, user, body).id), user))
 
     view.__name__ = f"action_{action}"
     return view

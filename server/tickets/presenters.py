@@ -19,6 +19,7 @@ from ..timeutil import isoformat
 from ..units.geo import from_wgs84
 from . import lifecycle as lc
 from .models import Ticket, TicketEvent
+from .queries import TicketView
 from .permissions import is_staff_for, roles_for
 from ..privacy import operations as privacy
 
@@ -32,18 +33,21 @@ def _media_out(item) -> dict:
             "thumbnail_url": url_for("media.serve", key=item.thumb_key)}
 
 
+_events, _media = TicketEvent.__table__, Media.__table__
+_REPORT_MEDIA = (
+    sa.select(_events.c.ticket_id, _media.c.id, _media.c.key, _media.c.thumb_key)
+    .join(_media, _media.c.event_id == _events.c.id)
+    .where(_events.c.ticket_id.in_(sa.bindparam("ids", expanding=True)), _events.c.action == "report")
+    .order_by(_media.c.position)
+)
+
+
 def _report_media(ticket_ids: list[int]) -> dict[int, list[dict]]:
     """The photos of each ticket's report: only the columns shown (a row per photo)."""
     if not ticket_ids:
         return {}
-    rows = db.session.execute(
-        sa.select(TicketEvent.ticket_id, Media.id, Media.key, Media.thumb_key)
-        .join(Media, Media.event_id == TicketEvent.id)
-        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "report")
-        .order_by(Media.position)
-    ).all()
     out: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
+    for row in db.session.connection().execute(_REPORT_MEDIA, {"ids": ticket_ids}):
         out[row.ticket_id].append(_media_out(row))
     return out
 
@@ -57,39 +61,35 @@ def _users(ids) -> dict[int, sa.Row]:
         sa.select(User.id, User.nickname, User.phone_enc).where(User.id.in_(ids)))}
 
 
-def _reporter(ticket: Ticket, viewer: User | None, staff: bool, users: dict[int, sa.Row]) -> dict:
+def _reporter(ticket: TicketView, viewer, staff: bool) -> dict:
     if viewer is not None and ticket.reporter_id == viewer.id:
         return {"id": viewer.id, "display": viewer.nickname or "我",
                 "phone_masked": crypto.mask_phone(crypto.decrypt(viewer.phone_enc))}
     if staff:
-        user = users.get(ticket.reporter_id)
-        phone = crypto.mask_phone(crypto.decrypt(user.phone_enc)) if user else None
+        phone = crypto.mask_phone(crypto.decrypt(ticket.reporter_phone_enc)) if ticket.reporter_id else None
         return {"display": "匿名群众" if ticket.anonymous else "群众", "phone_masked": phone}
     return {"display": "匿名群众" if ticket.anonymous else "群众"}
 
 
-def present_many(tickets: list[Ticket], viewer: User | None, coord: str = "wgs84", *, with_media: bool = True) -> list[dict]:
-    """Tickets as the viewer may see them; staff shown a reporter's data leave a row in the access log."""
-    media = _report_media([t.id for t in tickets]) if with_media else {}
-    staff = {t.id: is_staff_for(viewer, t) for t in tickets}
-    if viewer is not None and viewer.posts:
+def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> list[dict]:
+    """Tickets (as queries.py reads them) as the viewer may see them; staff shown a
+    reporter's data leave a row in the access log."""
+    media = _report_media([t.id for t in tickets])
+    staff = {t.id: is_staff_for(viewer, t) for t in tickets} if viewer is not None and viewer.posts else {}
+    if staff:
         privacy.log_access(viewer, [t for t in tickets if staff[t.id]])
-    # Assignees are shown to everyone, reporters' phones to staff only: load no one else.
-    users = _users([t.assignee_id for t in tickets] + [t.reporter_id for t in tickets if staff[t.id]])
-    return [_present(t, viewer, coord, media.get(t.id, []), users, staff[t.id]) for t in tickets]
+    return [_present(t, viewer, coord, media.get(t.id, ()), staff.get(t.id, False)) for t in tickets]
 
 
-def present(ticket: Ticket, viewer: User | None, coord: str = "wgs84") -> dict:
+def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
     out = present_many([ticket], viewer, coord)[0]
     out["responsibles"] = [{"name": r.name, "title": r.title} for r in ticket.unit.responsibles]
     return out
 
 
-def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict], users: dict[int, sa.Row],
-             staff: bool) -> dict:
+def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict:
     roles = roles_for(viewer, ticket)
     lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
-    assignee = users.get(ticket.assignee_id)
     status = lc.Status(ticket.status)
     return {
         "id": ticket.id,
@@ -102,8 +102,9 @@ def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict],
         "unit": {"id": ticket.unit.id, "code": ticket.unit.code, "name": ticket.unit.name},
         "triage": ticket.triage,
         "held": ticket.held,
-        "reporter": _reporter(ticket, viewer, staff, users),
-        "assignee": {"id": assignee.id, "display": assignee.nickname or "承办人"} if assignee else None,
+        "reporter": _reporter(ticket, viewer, staff),
+        "assignee": {"id": ticket.assignee_id, "display": ticket.assignee_nickname or "承办人"}
+        if ticket.assignee_id else None,
         "priority": ticket.priority,
         "respond_by": isoformat(ticket.respond_by),
         "resolve_by": isoformat(ticket.resolve_by),
@@ -115,7 +116,7 @@ def _present(ticket: Ticket, viewer: User | None, coord: str, media: list[dict],
         "redo_count": ticket.redo_count,
         "return_reason": ticket.return_reason,
         "duplicate_of": ticket.duplicate_of_id,
-        "media": media,
+        "media": list(media),
         "supporters": ticket.supporters,
         "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating], "comment": ticket.rating_comment or "",
                    "at": isoformat(ticket.closed_at)} if ticket.rating else None,
