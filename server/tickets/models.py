@@ -66,6 +66,10 @@ class Ticket(db.Model):
     rating: Mapped[str | None] = mapped_column(sa.String(20))  # the reporter's standing rating
     rating_comment: Mapped[str | None] = mapped_column(sa.String(500))
     supporters: Mapped[int] = mapped_column(default=0)
+    # The report's photos as every read shows them, in order: [{"id", "key", "thumb_key"}].
+    # Written with the report, whose photos never change afterwards, so that reading a
+    # ticket or a page of them needs no second query for the photos.
+    report_media: Mapped[list | None] = mapped_column(sa.JSON)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

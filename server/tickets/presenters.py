@@ -7,6 +7,7 @@ Lists load what they show in a fixed number of queries (no per-row lookups).
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import url_for
@@ -27,29 +28,16 @@ ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "�
                 **{role.value: label for role, label in ROLE_LABELS.items()}}
 
 
-def _media_out(item) -> dict:
-    """A photo (a Media, or a row with its id, key and thumb_key)."""
-    return {"id": item.id, "url": url_for("media.serve", key=item.key),
-            "thumbnail_url": url_for("media.serve", key=item.thumb_key)}
+def _media_out(item, base: str) -> dict:
+    """A photo (a Media, or a ticket's report_media entry); `base` from media_base()."""
+    if isinstance(item, dict):
+        return {"id": item["id"], "url": base + quote(item["key"]), "thumbnail_url": base + quote(item["thumb_key"])}
+    return {"id": item.id, "url": base + quote(item.key), "thumbnail_url": base + quote(item.thumb_key)}
 
 
-_events, _media = TicketEvent.__table__, Media.__table__
-_REPORT_MEDIA = (
-    sa.select(_events.c.ticket_id, _media.c.id, _media.c.key, _media.c.thumb_key)
-    .join(_media, _media.c.event_id == _events.c.id)
-    .where(_events.c.ticket_id.in_(sa.bindparam("ids", expanding=True)), _events.c.action == "report")
-    .order_by(_media.c.position)
-)
-
-
-def _report_media(ticket_ids: list[int]) -> dict[int, list[dict]]:
-    """The photos of each ticket's report: only the columns shown (a row per photo)."""
-    if not ticket_ids:
-        return {}
-    out: dict[int, list[dict]] = defaultdict(list)
-    for row in db.session.connection().execute(_REPORT_MEDIA, {"ids": ticket_ids}):
-        out[row.ticket_id].append(_media_out(row))
-    return out
+def media_base() -> str:
+    """The address photos are served under, for this request (one url_for a page, not two a photo)."""
+    return url_for("media.serve", key="-")[:-1]
 
 
 def _users(ids) -> dict[int, sa.Row]:
@@ -74,11 +62,12 @@ def _reporter(ticket: TicketView, viewer, staff: bool) -> dict:
 def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> list[dict]:
     """Tickets (as queries.py reads them) as the viewer may see them; staff shown a
     reporter's data leave a row in the access log."""
-    media = _report_media([t.id for t in tickets])
+    base = media_base() if any(t.report_media for t in tickets) else ""
     staff = {t.id: is_staff_for(viewer, t) for t in tickets} if viewer is not None and viewer.posts else {}
     if staff:
         privacy.log_access(viewer, [t for t in tickets if staff[t.id]])
-    return [_present(t, viewer, coord, media.get(t.id, ()), staff.get(t.id, False)) for t in tickets]
+    return [_present(t, viewer, coord, [_media_out(m, base) for m in t.report_media or ()], staff.get(t.id, False))
+            for t in tickets]
 
 
 def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
@@ -116,7 +105,7 @@ def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict
         "redo_count": ticket.redo_count,
         "return_reason": ticket.return_reason,
         "duplicate_of": ticket.duplicate_of_id,
-        "media": list(media),
+        "media": media,
         "supporters": ticket.supporters,
         "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating], "comment": ticket.rating_comment or "",
                    "at": isoformat(ticket.closed_at)} if ticket.rating else None,
@@ -141,8 +130,9 @@ def present_events(ticket: Ticket, events: list[TicketEvent], viewer: User | Non
     ids = [e.id for e in events]
     media: dict[int, list[dict]] = defaultdict(list)
     if ids:
+        base = media_base()
         for item in db.session.execute(sa.select(Media).where(Media.event_id.in_(ids)).order_by(Media.position)).scalars():
-            media[item.event_id].append(_media_out(item))
+            media[item.event_id].append(_media_out(item, base))
     actors = _users([e.actor_id for e in events]) if staff else {}
     out = []
     for ev in events:

@@ -26,7 +26,7 @@ _VIEW_COLUMNS = (
     _t.c.id, _t.c.status, _t.c.category_id, _t.c.unit_id, _t.c.reporter_id, _t.c.anonymous, _t.c.description,
     _t.c.lat, _t.c.lng, _t.c.address, _t.c.triage, _t.c.held, _t.c.assignee_id, _t.c.priority, _t.c.respond_by,
     _t.c.resolve_by, _t.c.responded_at, _t.c.resolved_at, _t.c.closed_at, _t.c.overdue, _t.c.redo_count,
-    _t.c.return_reason, _t.c.duplicate_of_id, _t.c.rating, _t.c.rating_comment, _t.c.supporters, _t.c.version,
+    _t.c.return_reason, _t.c.duplicate_of_id, _t.c.rating, _t.c.rating_comment, _t.c.supporters, _t.c.report_media, _t.c.version,
     _t.c.created_at, _assignee.c.nickname.label("assignee_nickname"), _reporter.c.phone_enc.label("reporter_phone_enc"),
 )
 _VIEW_KEYS = tuple(c.key for c in _VIEW_COLUMNS)

@@ -89,8 +89,11 @@ def subtree_ids(paths: list[str]) -> list[int]:
 
 def forget() -> None:
     """Rebuild on next use (a unit changed in this process)."""
+    from .. import directory
+
     current_app.extensions.pop("gongzhi.locator", None)
     current_app.extensions.pop("gongzhi.subtrees", None)
+    directory.forget()
 
 
 @event.listens_for(Unit, "after_insert")

@@ -94,7 +94,7 @@ TICKET_COLUMNS = (
     "triage", "held", "hidden", "assignee_id", "priority", "respond_by", "resolve_by", "responded_at", "resolved_at",
     "closed_at", "overdue", "supervising_unit_id", "redo_count", "return_reason", "duplicate_of_id", "rating",
     "rating_comment", "supporters", "version", "created_at", "updated_at", "personal_data_erased_at",
-)
+)  # report_media is filled from the photos once they are loaded
 EVENT_COLUMNS = ("id", "ticket_id", "action", "from_status", "to_status", "actor_id", "actor_role", "note", "public",
                  "data", "created_at")
 MEDIA_COLUMNS = ("id", "owner_id", "key", "thumb_key", "content_type", "width", "height", "size", "sha256", "event_id",
@@ -649,6 +649,14 @@ def generate_tickets(database: str, district: District, count: int, *, reporters
             np.concatenate([_dt(t_rate[rr]), _dt(t_rate2[r2])])])
     loader.close()
     os.rmdir(loader_dir)
+    # The report's photos on each ticket row, as the service writes them with a report.
+    conn = connect(database)
+    conn.cursor().execute(
+        "UPDATE tickets t JOIN (SELECT e.ticket_id, JSON_ARRAYAGG(JSON_OBJECT('id', m.id, 'key', m.`key`, "
+        "'thumb_key', m.thumb_key) ORDER BY m.position) AS photos FROM ticket_events e JOIN media m ON m.event_id = e.id "
+        "WHERE e.action = 'report' AND e.ticket_id BETWEEN %s AND %s GROUP BY e.ticket_id) p ON p.ticket_id = t.id "
+        "SET t.report_media = p.photos", (int(ids[0]), int(ids[-1])))
+    conn.close()
     return {"tickets": n, "events": n_ev, "media": int(photos.sum()), "ratings": int(len(rr) + len(r2)),
             "open": int(open_now.sum()), "status": status_counts, "first_id": int(first_id), "last_id": int(ids[-1]),
             "seconds": time.perf_counter() - t_gen, "load_seconds": loader.seconds,
