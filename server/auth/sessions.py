@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app, request
@@ -13,6 +14,7 @@ from .. import directory
 from ..directory import UnitInfo
 from ..errors import Unauthorized
 from ..extensions import db
+from ..sqljson import json_object
 from ..timeutil import utcnow
 from .models import AuthToken, Role, StaffPost, User, is_wechat_openid
 
@@ -22,9 +24,10 @@ _tokens, _users, _posts = AuthToken.__table__, User.__table__, StaffPost.__table
 # and compiled form) and run on the session's connection as a Core statement: the units of
 # the posts come from the directory, not a join.
 _VIEWER = (
-    sa.select(_tokens.c.id.label("token_id"), _users.c.id, _users.c.openid, _users.c.nickname,
-              _users.c.phone_enc, _users.c.wecom_userid, _users.c.is_dev, _users.c.created_at,
-              _posts.c.id.label("post_id"), _posts.c.unit_id, _posts.c.role)
+    sa.select(json_object((
+        _tokens.c.id.label("token_id"), _users.c.id, _users.c.openid, _users.c.nickname, _users.c.phone_enc,
+        _users.c.wecom_userid, _users.c.is_dev, _users.c.created_at, _posts.c.id.label("post_id"), _posts.c.unit_id,
+        _posts.c.role)))
     .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id).outerjoin(_posts, _posts.c.user_id == _users.c.id))
     .where(_tokens.c.token_hash == sa.bindparam("token_hash"), _tokens.c.revoked_at.is_(None),
            _tokens.c.expires_at > sa.bindparam("now", type_=_tokens.c.expires_at.type))
@@ -83,13 +86,14 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def _viewer_of(rows: list) -> Viewer:
+def _viewer_of(rows: list[dict]) -> Viewer:
     first = rows[0]
-    units = directory.units(row.unit_id for row in rows if row.post_id is not None)
-    posts = tuple(Post(row.post_id, row.unit_id, Role(row.role), units[row.unit_id])
-                  for row in rows if row.post_id is not None and row.unit_id in units)
-    return Viewer(first.id, first.openid, first.nickname or "", first.phone_enc, first.wecom_userid,
-                  bool(first.is_dev), first.created_at, first.token_id, posts)
+    units = directory.units(row["unit_id"] for row in rows if row["post_id"] is not None)
+    posts = tuple(Post(row["post_id"], row["unit_id"], Role(row["role"]), units[row["unit_id"]])
+                  for row in rows if row["post_id"] is not None and row["unit_id"] in units)
+    created = datetime.fromisoformat(first["created_at"]).replace(tzinfo=timezone.utc)
+    return Viewer(first["id"], first["openid"], first["nickname"] or "", first["phone_enc"], first["wecom_userid"],
+                  bool(first["is_dev"]), created, first["token_id"], posts)
 
 
 def viewer() -> Viewer | None:
@@ -103,8 +107,8 @@ def viewer() -> Viewer | None:
         token = _bearer()
         cached = None
         if token:
-            rows = db.session.connection().execute(
-                _VIEWER, {"token_hash": _hash(token), "now": utcnow()}).all() if len(token) <= 256 else []
+            rows = [json.loads(text) for text, in db.session.connection().execute(
+                _VIEWER, {"token_hash": _hash(token), "now": utcnow()})] if len(token) <= 256 else []
             cached = _viewer_of(rows) if rows else _REFUSED
         request.environ[_ENVIRON_VIEWER] = cached
     if cached is _REFUSED:

@@ -6,14 +6,13 @@ import math
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from .. import directory
 from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
+from ..sqljson import json_object
 from ..timeutil import UTCDateTime
 from ..units.geo import distance_m, to_wgs84
 from ..units.locator import subtree_ids
@@ -25,24 +24,6 @@ from .permissions import can_read, is_staff_for, scope_paths, staff_roles_in
 _t = Ticket.__table__
 _assignee = User.__table__.alias("assignee")
 _reporter = User.__table__.alias("reporter")
-
-
-class _JsonObject(FunctionElement):
-    """json_object('name', value, ...): a row as one JSON text, built by the database."""
-
-    name = "json_object"
-    type = sa.Text()
-    inherit_cache = True
-
-
-@compiles(_JsonObject)
-def _json_object(element, compiler, **kw):
-    return "json_object(%s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_JsonObject, "postgresql")
-def _json_build_object(element, compiler, **kw):
-    return "json_build_object(%s)" % compiler.process(element.clauses, **kw)
 
 
 # A ticket as the read views show it: the columns shown, the assignee's name and the
@@ -61,7 +42,7 @@ _VIEW_COLUMNS = (
 _TIMES = tuple(c.key for c in _VIEW_COLUMNS if isinstance(c.type, UTCDateTime))
 _FLAGS = tuple(c.key for c in _VIEW_COLUMNS if isinstance(c.type, sa.Boolean))
 _VIEW = sa.select(
-    _JsonObject(*[part for c in _VIEW_COLUMNS for part in (sa.literal_column(f"'{c.key}'"), c)])
+    json_object(_VIEW_COLUMNS)
 ).select_from(
     _t.outerjoin(_assignee, _assignee.c.id == _t.c.assignee_id).outerjoin(_reporter, _reporter.c.id == _t.c.reporter_id))
 # Built once: SQLAlchemy keeps the cache key and the compiled SQL of a statement it sees again.
