@@ -54,10 +54,17 @@ class UnitInfo:
 
 @dataclass(frozen=True, slots=True)
 class CategoryInfo:
+    """A category: what tickets show of it, who handles it, its time limits (12345 practice)."""
+
     id: int
     code: str
     name: str
     icon: str
+    handler_kind: str | None
+    respond_hours: int
+    resolve_days: int
+    resolve_hours: int | None
+    active: bool
 
 
 _units = Unit.__table__
@@ -71,7 +78,9 @@ _UNITS_BY_ID = (
     .where(_units.c.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(_units.c.id, _people.c.id)
 )
-_ALL_CATEGORIES = sa.select(_categories.c.id, _categories.c.code, _categories.c.name, _categories.c.icon)
+_ALL_CATEGORIES = sa.select(_categories.c.id, _categories.c.code, _categories.c.name, _categories.c.icon,
+                            _categories.c.handler_kind, _categories.c.respond_hours, _categories.c.resolve_days,
+                            _categories.c.resolve_hours, _categories.c.active)
 
 
 class Directory:
@@ -134,10 +143,16 @@ def categories() -> dict[int, CategoryInfo]:
     cached = directory.categories
     if cached is not None and now - cached[1] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
         return cached[0]
-    loaded = {row.id: CategoryInfo(row.id, row.code, row.name, row.icon or "")
+    loaded = {row.id: CategoryInfo(row.id, row.code, row.name, row.icon or "", row.handler_kind, row.respond_hours,
+                                   row.resolve_days, row.resolve_hours, bool(row.active))
               for row in db.session.connection().execute(_ALL_CATEGORIES)}
     directory.categories = (loaded, now)
     return loaded
+
+
+def active_category(code: str) -> CategoryInfo | None:
+    """The category a report may be filed under, by its code."""
+    return next((c for c in categories().values() if c.code == code and c.active), None)
 
 
 def forget() -> None:

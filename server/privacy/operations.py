@@ -41,9 +41,25 @@ def latest_consent(user: User) -> ConsentRecord | None:
                               .order_by(ConsentRecord.id.desc()).limit(1)).scalar()
 
 
+_CONSENTED = "gongzhi.consented"
+
+
 def has_consented(user: User) -> bool:
-    return db.session.execute(sa.select(ConsentRecord.id).where(
-        ConsentRecord.user_id == user.id, ConsentRecord.policy_version == current_policy()).limit(1)).first() is not None
+    """Whether the user agreed to the current policy. An agreement is never withdrawn (an
+    account that goes is deleted whole), so a yes is kept per process: a resident's second
+    report asks no more. Keyed by the account's creation time too: a database may give a
+    deleted account's id to a new one."""
+    known = current_app.extensions.setdefault(_CONSENTED, set())
+    key = (user.id, user.created_at, current_policy())
+    if key in known:
+        return True
+    found = db.session.execute(sa.select(ConsentRecord.id).where(
+        ConsentRecord.user_id == user.id, ConsentRecord.policy_version == key[2]).limit(1)).first() is not None
+    if found:
+        if len(known) > 100_000:
+            known.clear()
+        known.add(key)
+    return found
 
 
 def require_consent(user: User) -> None:

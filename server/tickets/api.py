@@ -45,7 +45,8 @@ def create_ticket(body):
     """群众出题: report a problem; routed to the unit responsible for the place."""
     user = sessions.viewer()
     ticket, created = operations.report(user, body, _idempotency_key())
-    return _answer(present(queries.view(ticket.id), user, body["coord"]), 201 if created else 200)
+    shown = queries.view_of_report(ticket) if created else queries.view(ticket.id)
+    return _answer(present(shown, user, body["coord"]), 201 if created else 200)
 
 
 @blp.get("")

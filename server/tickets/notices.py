@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from .. import directory
 from ..auth.models import Role, StaffPost
+from ..directory import UnitInfo
 from ..extensions import db
 from ..notifications.outbox import notify_many
 from ..timeutil import isoformat, utcnow
@@ -15,9 +17,21 @@ from . import lifecycle as lc
 from .models import Ticket
 
 
+def _category(ticket: Ticket):
+    """The ticket's category: the row when the ticket carries it, else from the directory."""
+    return ticket.__dict__.get("category") or directory.categories()[ticket.category_id]
+
+
+def _unit(ticket: Ticket):
+    """The ticket's unit: the row when the ticket carries it (also one just assigned to it),
+    else from the directory (a new report names its unit by id)."""
+    return ticket.__dict__.get("unit") or directory.unit(ticket.unit_id)
+
+
 def _payload(ticket: Ticket, **extra) -> dict:
-    return {"category": ticket.category.name, "status": lc.STATUS_LABELS[lc.Status(ticket.status)],
-            "unit": ticket.unit.name, "address": ticket.address or ticket.unit.name,
+    unit = _unit(ticket)
+    return {"category": _category(ticket).name, "status": lc.STATUS_LABELS[lc.Status(ticket.status)],
+            "unit": unit.name, "address": ticket.address or unit.name,
             "time": isoformat(utcnow()), "due": isoformat(ticket.resolve_by), **extra}
 
 
@@ -43,19 +57,21 @@ def _responders(unit_id: int) -> list[int]:
 def reported(ticket: Ticket) -> None:
     """A new report: the unit's responders and its named responsible people."""
     staff = _responders(ticket.unit_id)
-    unit = ticket.unit
-    if unit is not None and unit.id == ticket.unit_id and "responsibles" not in sa.inspect(unit).unloaded:
+    unit = _unit(ticket)
+    if isinstance(unit, UnitInfo) and unit.id == ticket.unit_id:
+        responsible = [r.user_id for r in unit.responsibles if r.user_id is not None]
+    elif unit is not None and unit.id == ticket.unit_id and "responsibles" not in sa.inspect(unit).unloaded:
         responsible = [r.user_id for r in unit.responsibles if r.user_id is not None]  # loaded with the unit
     else:
         responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
             UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
-    _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{ticket.category.name}",
+    _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{_category(ticket).name}",
           ticket.description[:100], f"new:{ticket.id}:{ticket.unit_id}:{ticket.version}", note=ticket.description)
 
 
 def accepted(ticket: Ticket) -> None:
     _send([ticket.reporter_id], "ticket_accepted", ticket, "您的反映已受理",
-          f"{ticket.unit.name}已受理您反映的{ticket.category.name}问题", f"accepted:{ticket.id}")
+          f"{_unit(ticket).name}已受理您反映的{_category(ticket).name}问题", f"accepted:{ticket.id}")
 
 
 def returned(ticket: Ticket, note: str) -> None:
@@ -64,7 +80,7 @@ def returned(ticket: Ticket, note: str) -> None:
 
 
 def assigned(ticket: Ticket, note: str) -> None:
-    _send([ticket.assignee_id], "task_assigned", ticket, f"新的任务：{ticket.category.name}",
+    _send([ticket.assignee_id], "task_assigned", ticket, f"新的任务：{_category(ticket).name}",
           note or ticket.description[:100], f"assigned:{ticket.id}:{ticket.version}", note=note or ticket.description)
 
 
@@ -75,26 +91,27 @@ def resolved(ticket: Ticket, note: str) -> None:
 
 def dissatisfied(ticket: Ticket, comment: str) -> None:
     heads = _staff_of(ticket.unit_id, {Role.unit_head})
-    _send([ticket.assignee_id, *heads], "dissatisfied", ticket, f"群众不满意：{ticket.category.name}",
+    _send([ticket.assignee_id, *heads], "dissatisfied", ticket, f"群众不满意：{_category(ticket).name}",
           comment or "反映人对办理结果不满意", f"dissatisfied:{ticket.id}:{ticket.redo_count}",
           rating="不满意", note=comment or "不满意")
 
 
 def escalated(ticket: Ticket) -> None:
     heads = _staff_of(ticket.supervising_unit_id, {Role.unit_head}) if ticket.supervising_unit_id else []
-    _send(heads, "escalated", ticket, f"超期督办：{ticket.unit.name}",
-          f"{ticket.category.name}问题已超过时限", f"escalated:{ticket.id}:{ticket.redo_count}")
+    _send(heads, "escalated", ticket, f"超期督办：{_unit(ticket).name}",
+          f"{_category(ticket).name}问题已超过时限", f"escalated:{ticket.id}:{ticket.redo_count}")
 
 
 def lead_time(ticket: Ticket) -> timedelta:
     """How long before the deadline the reminder goes: 2 hours for urgent categories
     (resolve within a day), 1 day for the rest."""
-    window = ticket.category.resolve_hours or ticket.category.resolve_days * 24
+    category = _category(ticket)
+    window = category.resolve_hours or category.resolve_days * 24
     return timedelta(hours=2) if window <= 24 else timedelta(days=1)
 
 
 def deadline_soon(ticket: Ticket, now: datetime) -> None:
     people = [ticket.assignee_id] if ticket.assignee_id else _responders(ticket.unit_id)
     hours = max(int((ticket.resolve_by - now).total_seconds() // 3600), 0)
-    _send(people, "deadline_soon", ticket, f"任务即将到期：{ticket.category.name}", f"距办结时限还有约 {hours} 小时",
+    _send(people, "deadline_soon", ticket, f"任务即将到期：{_category(ticket).name}", f"距办结时限还有约 {hours} 小时",
           f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", note=f"剩余约{hours}小时")

@@ -19,7 +19,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
+from .. import directory
 from ..categories.models import Category
+from ..directory import CategoryInfo, UnitInfo
 from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..media.models import Media
@@ -41,7 +43,7 @@ log = logging.getLogger(__name__)
 _ROLE_ORDER = [lc.SYSTEM, lc.REPORTER, lc.ASSIGNEE, lc.HEAD, lc.DEPUTY, lc.CADRE, lc.GRID, lc.ADMIN, lc.RESIDENT]
 
 
-def _deadlines(category: Category, start: datetime) -> tuple[datetime, datetime]:
+def _deadlines(category: Category | CategoryInfo, start: datetime) -> tuple[datetime, datetime]:
     respond_by = start + timedelta(hours=category.respond_hours)
     resolve = timedelta(hours=category.resolve_hours) if category.resolve_hours else timedelta(days=category.resolve_days)
     return respond_by, start + resolve
@@ -114,26 +116,24 @@ def _flush() -> None:
 # --- reporting --------------------------------------------------------------------------
 
 
-def route(category: Category, lat: float, lng: float) -> tuple[Unit, bool]:
+def route(category: CategoryInfo, lat: float, lng: float) -> tuple[UnitInfo, bool]:
     """The deepest unit containing the point whose kind handles the category.
 
     Falls back to the deepest containing unit, and outside every boundary to the root
     unit's triage queue (the second value is then True).
     """
     ids = get_locator().containing(lat, lng)
-    if ids:
-        # With their responsible people: the answer shows them.
-        units = {u.id: u for u in db.session.execute(
-            sa.select(Unit).where(Unit.id.in_(ids)).options(joinedload(Unit.responsibles))).unique().scalars()}
-        chain = [units[i] for i in ids if i in units]
+    units = directory.units(ids)
+    chain = [units[i] for i in ids if i in units]
+    if chain:
         for unit in chain:
             if category.handler_kind and unit.kind == category.handler_kind:
                 return unit, False
         return chain[0], False
-    root = db.session.execute(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1)).scalar()
-    if root is None:
+    root = db.session.execute(sa.select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1)).scalar()
+    if root is None or directory.unit(root) is None:
         raise DomainError("系统尚未配置治理单位", status=503, key="no_units")
-    return root, True
+    return directory.unit(root), True
 
 
 def _check_text(user: User, text: str) -> bool:
@@ -174,9 +174,7 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
         if existing is not None:
             return existing, False
     privacy.require_consent(user)
-    category = db.session.execute(
-        sa.select(Category).where(Category.code == data["category"], Category.active.is_(True))
-    ).scalar_one_or_none()
+    category = directory.active_category(data["category"])
     if category is None:
         raise Invalid("问题分类不存在", key="unknown_category", errors={"category": data["category"]})
     lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
@@ -186,7 +184,7 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
     unit, triage = route(category, lat, lng)
     now = utcnow()
     respond_by, resolve_by = _deadlines(category, now)
-    ticket = Ticket(category=category, unit=unit, reporter_id=user.id, anonymous=data.get("anonymous", False),
+    ticket = Ticket(category_id=category.id, unit_id=unit.id, reporter_id=user.id, anonymous=data.get("anonymous", False),
                     description=data["description"], lat=lat, lng=lng, address=data.get("address") or "",
                     status=Status.submitted, triage=triage, held=held, respond_by=respond_by,
                     resolve_by=resolve_by, created_at=now, updated_at=now)

@@ -92,6 +92,19 @@ def view(ticket_id: int) -> TicketView:
     return found[0]
 
 
+def view_of_report(ticket: Ticket) -> TicketView:
+    """A report this request has just filed, as read views show it, from the row it wrote:
+    nobody is assigned yet and its reporter is the viewer (the presenter shows them their
+    own phone), so there is nothing to read back."""
+    view = TicketView.__new__(TicketView)
+    fields = {c.key: getattr(ticket, c.key) for c in _VIEW_COLUMNS if c.table is _t}
+    fields.update(assignee_nickname=None, reporter_phone_enc=None)
+    view.__dict__.update(fields)
+    view.category = directory.categories()[ticket.category_id]
+    view.unit = directory.unit(ticket.unit_id)
+    return view
+
+
 def views(ticket_ids: list[int]) -> list[TicketView]:
     """These tickets as read views show them, newest first."""
     return _run(_VIEWS_BY_IDS, {"ids": list(ticket_ids)}) if ticket_ids else []
