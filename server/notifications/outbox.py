@@ -6,6 +6,8 @@ the template has a template id and the user came through WeChat, otherwise the i
 """
 from __future__ import annotations
 
+import functools
+
 import json
 
 from flask import current_app
@@ -68,10 +70,7 @@ def _queue(keys: dict[int, str | None], template: str, title: str, body: str, ti
         raise ValueError(f"unknown notification template {template!r}")
     if not keys:
         return
-    staff = sa.exists().where(StaffPost.user_id == User.id)
-    recipients = db.session.execute(
-        sa.select(User.id, User.openid, User.wecom_userid, staff.label("staff")).where(User.id.in_(list(keys)))
-    ).all()
+    recipients = db.session.execute(_RECIPIENTS, {"ids": list(keys)}).all()
     now = utcnow()
     rows = []
     for user in sorted(recipients, key=lambda r: r.id):
@@ -81,11 +80,19 @@ def _queue(keys: dict[int, str | None], template: str, title: str, body: str, ti
                      "state": PENDING if channel != "inbox" else INBOX, "next_attempt_at": now, "created_at": now})
     if not rows:
         return
-    db.session.execute(_insert_skipping_duplicates(), rows)
+    db.session.execute(_insert_skipping_duplicates(db.session.get_bind().dialect.name), rows)
 
 
-def _insert_skipping_duplicates():
-    dialect = db.session.get_bind().dialect.name
+_users, _posts = User.__table__, StaffPost.__table__
+# Who the rows go to: the channel needs the openid, the WeCom id and whether they hold a post.
+_RECIPIENTS = sa.select(
+    _users.c.id, _users.c.openid, _users.c.wecom_userid,
+    sa.exists().where(_posts.c.user_id == _users.c.id).label("staff"),
+).where(_users.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _insert_skipping_duplicates(dialect: str):
     table = Notification.__table__
     if dialect in ("mysql", "mariadb"):
         return sa.insert(table).prefix_with("IGNORE")

@@ -46,10 +46,16 @@ def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: s
                 data=_payload(ticket, **extra), dedupe_prefix=key)
 
 
+_posts = StaffPost.__table__
+_RESPONDERS = sa.select(_posts.c.user_id, _posts.c.role).where(
+    _posts.c.unit_id == sa.bindparam("unit_id"),
+    _posts.c.role.in_([Role.grid_worker, Role.cadre, Role.unit_head]))
+
+
 def _responders(unit_id: int) -> list[int]:
     """The grid workers and cadres of the unit, or its heads when it has none (one query)."""
-    posts = db.session.execute(sa.select(StaffPost.user_id, StaffPost.role).where(
-        StaffPost.unit_id == unit_id, StaffPost.role.in_({Role.grid_worker, Role.cadre, Role.unit_head}))).all()
+    # Through the session, which flushes first: a transfer's new unit is then the ticket's.
+    posts = db.session.execute(_RESPONDERS, {"unit_id": unit_id}).all()
     first = sorted({uid for uid, role in posts if role != Role.unit_head})
     return first or sorted({uid for uid, role in posts if role == Role.unit_head})
 

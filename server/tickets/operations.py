@@ -215,10 +215,13 @@ def _file(ticket: Ticket, user: User, triage: bool, held: bool, media: list[Medi
     _append(ticket, "report", None, user, lc.REPORTER, note="", data={"triage": triage, "held": held}, media=media)
 
 
+_keys = IdempotencyKey.__table__
+_KEY_USED = sa.select(_keys.c.fingerprint, _keys.c.ticket_id).where(
+    _keys.c.user_id == sa.bindparam("user_id"), _keys.c.key == sa.bindparam("key"))
+
+
 def _replay(user: User, key: str, fingerprint: str) -> Ticket | None:
-    row = db.session.execute(
-        sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-    ).scalar_one_or_none()
+    row = db.session.connection().execute(_KEY_USED, {"user_id": user.id, "key": key}).first()
     if row is None:
         return None
     if row.fingerprint != fingerprint:
