@@ -1,0 +1,84 @@
+"""The read side's shortcuts answer what a plain read would.
+
+Units and categories come from a per-process directory, a new report answers from the
+row it wrote, and a resident's consent is remembered once given: each is checked here
+against what the database holds, on SQLite and MariaDB alike."""
+import time
+
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.units.models import Unit
+
+from tests.api.helpers import IN_HQ_1_1, photo, report
+
+
+def test_new_report_answers_what_reading_it_back_shows(client, demo, login):
+    """The 201 of a report (built from the row just written, with two photos) is exactly
+    the ticket its reporter then reads."""
+    resident = login("read-side-reporter")
+    media = [photo(client, resident), photo(client, resident)]
+    created = report(client, resident, media=media, address="花桥一区3栋", anonymous=True)
+    assert created.status_code == 201, created.json
+    read = client.get(f"/api/v1/tickets/{created.json['id']}", headers=resident)
+    assert read.status_code == 200
+    assert created.json == read.json
+    assert [m["id"] for m in read.json["media"]] == media
+    assert read.json["responsibles"] and read.json["unit"]["name"]
+
+
+def test_unit_renamed_elsewhere_shows_within_the_ttl(client, demo, login, app):
+    """A unit renamed by another process (a plain UPDATE, which this process's ORM never
+    sees) is shown by its new name once UNIT_LOCATOR_TTL_SECONDS have passed."""
+    resident = login("read-side-ttl")
+    ticket = report(client, resident).json
+    app.config["UNIT_LOCATOR_TTL_SECONDS"] = 0.5
+    try:
+        client.get(f"/api/v1/tickets/{ticket['id']}", headers=resident)  # cached from now
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(Unit.__table__).where(Unit.__table__.c.id == ticket["unit"]["id"])
+                         .values(name="花桥社区（新）"))
+        assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=resident).json["unit"]["name"] == ticket["unit"]["name"]
+        time.sleep(0.6)
+        assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=resident).json["unit"]["name"] == "花桥社区（新）"
+    finally:
+        app.config["UNIT_LOCATOR_TTL_SECONDS"] = 5.0
+
+
+def test_unit_renamed_here_shows_at_once(client, demo, login):
+    """A change this process makes through the ORM drops the directory at once."""
+    resident = login("read-side-orm")
+    ticket = report(client, resident).json
+    client.get(f"/api/v1/tickets/{ticket['id']}", headers=resident)
+    db.session.get(Unit, ticket["unit"]["id"]).name = "花桥社区（改）"
+    db.session.commit()
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=resident).json["unit"]["name"] == "花桥社区（改）"
+
+
+def test_consent_is_asked_of_a_new_account_that_reuses_an_id(client, demo, login):
+    """A resident who agreed, reported and deleted their account: the next new account
+    (which SQLite may give the same id) is still asked to agree before reporting."""
+    first = login("read-side-gone")
+    assert report(client, first).status_code == 201
+    assert client.delete("/api/v1/me", headers=first).status_code == 204
+    second = login("read-side-new", consent=False)
+    refused = report(client, second)
+    assert refused.status_code == 403 and refused.json["message"] == "consent_required"
+
+
+def test_staff_page_shows_the_reporters_phone_masked_from_the_join(client, demo, login):
+    """The staff list reads a reporter's phone with the ticket (one query): masked, and
+    only for staff in scope; the public read of the same ticket has none."""
+    from server import crypto
+    from server.auth.models import User
+
+    resident = login("read-side-phone")
+    ticket = report(client, resident, place=IN_HQ_1_1).json
+    me = db.session.execute(sa.select(User).where(User.openid == "dev:read-side-phone")).scalar_one()
+    me.phone_enc = crypto.encrypt("13812345678")
+    db.session.commit()
+    page = client.get("/api/v1/tickets?scope=unit&limit=100", headers=login("grid")).json["items"]
+    shown = next(item for item in page if item["id"] == ticket["id"])
+    assert shown["reporter"]["phone_masked"] == "138****5678"
+    public = client.get(f"/api/v1/tickets/{ticket['id']}", headers=login("read-side-other")).json
+    assert "phone_masked" not in public["reporter"]
