@@ -23,7 +23,9 @@ def as_utc(value: datetime) -> datetime:
 
 
 def isoformat(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
+    if value is None:
+        return None
+    return (value if value.tzinfo is timezone.utc else as_utc(value)).isoformat()
 
 
 def local(value: datetime) -> datetime:

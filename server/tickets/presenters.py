@@ -80,6 +80,7 @@ def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict
     roles = roles_for(viewer, ticket)
     lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
     status = lc.Status(ticket.status)
+    resolve_by = isoformat(ticket.resolve_by)
     return {
         "id": ticket.id,
         "status": status.value,
@@ -96,8 +97,8 @@ def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict
         if ticket.assignee_id else None,
         "priority": ticket.priority,
         "respond_by": isoformat(ticket.respond_by),
-        "resolve_by": isoformat(ticket.resolve_by),
-        "due_at": isoformat(ticket.resolve_by),
+        "resolve_by": resolve_by,
+        "due_at": resolve_by,
         "responded_at": isoformat(ticket.responded_at),
         "resolved_at": isoformat(ticket.resolved_at),
         "overdue": ticket.overdue,
