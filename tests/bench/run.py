@@ -474,7 +474,7 @@ def run_scale(n: int, args, workdir: str) -> dict:
         prepare(url)
         ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json")  # gunicorn's own log lines as the service's
         with Gunicorn("tests.bench.ceiling_app:app", ceiling_env, os.path.join(workdir, f"ceiling-{n}.log"),
-                      "/items/1") as server:
+                      "/items/1", ports=24) as server:
             select = [f"GET\t/items/{rng.randint(1, 10_000)}\t\t" for _ in range(20_000)]
             insert = ["POST\t/items\t\t" + json.dumps({"owner_id": rng.randint(1, 999), "title": f"第{i}条",
                                                          "body": "楼下的路灯坏了三盏，晚上很黑，老人出门不安全",
@@ -484,61 +484,10 @@ def run_scale(n: int, args, workdir: str) -> dict:
             report("ceiling_select", result)
             result["ceiling_insert"] = wrk(server, insert, "random", args, workdir, f"ceiling-insert-{n}")
             report("ceiling_insert", result)
-
-        # 2. The service.
-        env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
-        logfile = os.path.join(workdir, f"service-{n}.log")
-        with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
-            api = Api(server.base)
-            tokens = {"residents": [api.login(f"bench-load-{k}", consent=True)[0] for k in range(16)],
-                      "staff": [api.login(s)[0] for s in ("grid", "cadre", "head", "bench-grid_worker-5",
-                                                          "bench-grid_worker-6", "bench-cadre-7")]}
-            raters = {}
-            for k in range(16):
-                token, uid = api.login(f"bench-rater-{k}")
-                raters[uid] = token
-            pids = server.worker_pids() if args.profile else ()
-            for kind in ("get", "list", "nearby", "create"):
-                if kind not in args.loads:
-                    continue
-                before = count_rows(name, "tickets")
-                result[kind] = wrk(server, request_lines(kind, info, tokens, rng), "create" if kind == "create"
-                                   else "random", args, workdir, f"{kind}-{n}", pids if kind in args.profile else ())
-                if kind == "create":
-                    made = settled_count(name, "tickets") - before
-                    result[kind]["rows"] = made
-                    result[kind]["check"] = f"{made:,} tickets created for {result[kind]['ok_total']:,} 2xx answers"
-                report(kind, result)
-            if "rate" in args.loads:
-                # Answered tickets waiting for their reporters' ratings, enough for the run.
-                expected = result.get("get", {}).get("rps", 500)
-                count = int(min(60_000, max(3_000, expected * (args.duration + 3 * args.warmup) * 1.3 + 200)))
-                conn = datagen.connect(name)
-                district = datagen.District.load(conn.cursor())
-                district.load_staff(conn.cursor())
-                conn.close()
-                t = time.perf_counter()
-                extra = datagen.generate_tickets(name, district, count, reporters=list(raters), end=time.time(),
-                                                 start=time.time() - 3 * datagen.DAY, seed=n + 1, only_resolved=True,
-                                                 log=lambda m: None)
-                log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s")
-                before = count_rows(name, "ticket_ratings")
-                result["rate"] = wrk(server, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
-                                     args, workdir, f"rate-{n}", pids if "rate" in args.profile else ())
-                made = settled_count(name, "ticket_ratings") - before
-                result["rate"]["rows"] = made
-                result["rate"]["check"] = f"{made:,} ratings recorded for {result['rate']['ok_total']:,} 2xx answers"
-                report("rate", result)
-        if "get" in args.loads and args.recycling and n == min(args.scale_list):
-            # The same GET load with the deploy config's own worker recycling.
-            with Gunicorn("server.wsgi:app", dict(env, GUNICORN_MAX_REQUESTS=os.environ.get("GUNICORN_MAX_REQUESTS", "5000")),
-                          logfile, "/healthz") as server:
-                result["get_recycled"] = wrk(server, request_lines("get", info, tokens, rng), "random", args, workdir,
-                                             f"get-recycled-{n}")
-                report("get_recycled", result)
-        result["log_problems"] = log_problems(logfile)
-        if result["log_problems"]:
-            log(f"  the service logged {len(result['log_problems'])} error lines, e.g. {result['log_problems'][0]}")
+            # 2. The service, each load followed by its ceiling again (the ceiling's workers wait idle meanwhile).
+            measure_service(n, name, info, args, rng, workdir, result,
+                            lambda kind: wrk(server, select if kind in READS else insert, "random", args, workdir,
+                                             f"ceiling-after-{kind}-{n}"))
 
         # 3. The plans.
         result["explain"] = explain(name, info)
@@ -551,6 +500,68 @@ def run_scale(n: int, args, workdir: str) -> dict:
         else:
             datagen.drop_database(name)
     return result
+
+
+def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, result: dict, ceiling_again) -> None:
+    """The service's loads; after each, `ceiling_again(kind)` measures the ceiling it is compared with."""
+
+    def done(kind: str) -> None:
+        result[kind]["ceiling"] = ceiling_again(kind)
+        report(kind, result)
+
+    env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
+    logfile = os.path.join(workdir, f"service-{n}.log")
+    with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
+        api = Api(server.base)
+        tokens = {"residents": [api.login(f"bench-load-{k}", consent=True)[0] for k in range(16)],
+                  "staff": [api.login(s)[0] for s in ("grid", "cadre", "head", "bench-grid_worker-5",
+                                                      "bench-grid_worker-6", "bench-cadre-7")]}
+        raters = {}
+        for k in range(16):
+            token, uid = api.login(f"bench-rater-{k}")
+            raters[uid] = token
+        pids = server.worker_pids() if args.profile else ()
+        for kind in ("get", "list", "nearby", "create"):
+            if kind not in args.loads:
+                continue
+            before = count_rows(name, "tickets")
+            result[kind] = wrk(server, request_lines(kind, info, tokens, rng), "create" if kind == "create"
+                               else "random", args, workdir, f"{kind}-{n}", pids if kind in args.profile else ())
+            if kind == "create":
+                made = settled_count(name, "tickets") - before
+                result[kind]["rows"] = made
+                result[kind]["check"] = f"{made:,} tickets created for {result[kind]['ok_total']:,} 2xx answers"
+            done(kind)
+        if "rate" in args.loads:
+            # Answered tickets waiting for their reporters' ratings, enough for the run.
+            expected = result.get("get", {}).get("rps", 500)
+            count = int(min(60_000, max(3_000, expected * (args.duration + 3 * args.warmup) * 1.3 + 200)))
+            conn = datagen.connect(name)
+            district = datagen.District.load(conn.cursor())
+            district.load_staff(conn.cursor())
+            conn.close()
+            t = time.perf_counter()
+            extra = datagen.generate_tickets(name, district, count, reporters=list(raters), end=time.time(),
+                                             start=time.time() - 3 * datagen.DAY, seed=n + 1, only_resolved=True,
+                                             log=lambda m: None)
+            log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s")
+            before = count_rows(name, "ticket_ratings")
+            result["rate"] = wrk(server, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
+                                 args, workdir, f"rate-{n}", pids if "rate" in args.profile else ())
+            made = settled_count(name, "ticket_ratings") - before
+            result["rate"]["rows"] = made
+            result["rate"]["check"] = f"{made:,} ratings recorded for {result['rate']['ok_total']:,} 2xx answers"
+            done("rate")
+    if "get" in args.loads and args.recycling and n == min(args.scale_list):
+        # The same GET load with the deploy config's own worker recycling.
+        with Gunicorn("server.wsgi:app", dict(env, GUNICORN_MAX_REQUESTS=os.environ.get("GUNICORN_MAX_REQUESTS", "5000")),
+                      logfile, "/healthz") as server:
+            result["get_recycled"] = wrk(server, request_lines("get", info, tokens, rng), "random", args, workdir,
+                                         f"get-recycled-{n}")
+            done("get_recycled")
+    result["log_problems"] = log_problems(logfile)
+    if result["log_problems"]:
+        log(f"  the service logged {len(result['log_problems'])} error lines, e.g. {result['log_problems'][0]}")
 
 
 def count_rows(database: str, table: str) -> int:
@@ -576,10 +587,12 @@ def settled_count(database: str, table: str) -> int:
 
 
 def ratio(result: dict, kind: str) -> float | None:
-    base = result.get("ceiling_select" if kind in READS else "ceiling_insert")
-    if not base or kind not in result:
+    """The load's requests/s over its ceiling's: the one measured right after it when there
+    is one (the same machine, seconds apart), else the scale's first."""
+    if kind not in result:
         return None
-    return result[kind]["rps"] / base["rps"]
+    base = result[kind].get("ceiling") or result.get("ceiling_select" if kind in READS else "ceiling_insert")
+    return result[kind]["rps"] / base["rps"] if base else None
 
 
 def report(kind: str, result: dict) -> None:
@@ -588,6 +601,7 @@ def report(kind: str, result: dict) -> None:
     log(f"  {LABELS[kind]:<38} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.1f} ms  p99 {r['p99_us'] / 1000:6.1f} ms"
         + f"  cpu/req: app {r['app_cpu_ms']:.2f} ms, db {r['db_cpu_ms']:.2f} ms"
         + (f"  {share:5.0%} of ceiling" if share is not None else "")
+        + (f" ({r['ceiling']['rps']:.0f} req/s right after)" if r.get("ceiling") else "")
         + (f"  ({r['errors']} errors)" if r["errors"] else ""))
 
 
@@ -621,16 +635,19 @@ def verdicts(results: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 
 def table(res: dict) -> str:
-    rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | errors | CPU ms/request: gunicorn | MariaDB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | ceiling right after, req/s | errors | "
+            "CPU ms/request: gunicorn | MariaDB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for kind in ("ceiling_select", "ceiling_insert") + LOADS + ("get_recycled",):
         if kind not in res:
             continue
         r = res[kind]
         share = ratio(res, kind) if not kind.startswith("ceiling") else None
+        after = f"{r['ceiling']['rps']:,.0f}" if r.get("ceiling") else ""
         rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p90_us'] / 1000:.1f} | "
                     f"{r['p99_us'] / 1000:.1f} | "
-                    f"{'' if share is None else f'{share:.0%}'} | {r['errors']} | {r['app_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} |")
+                    f"{'' if share is None else f'{share:.0%}'} | {after} | {r['errors']} | {r['app_cpu_ms']:.2f} | "
+                    f"{r['db_cpu_ms']:.2f} |")
     return "\n".join(rows)
 
 
@@ -698,6 +715,12 @@ Two settings of the rig, both applied to the ceiling too:
 - Every wrk run gets a gunicorn port of its own: sync workers close each connection, the server side keeps
   it in TIME_WAIT for a minute, and a client port that comes round to such a socket again waits 200 ms or
   more; sharing one port put that artefact into every p99.
+
+The ceiling is measured first (its two rows in each table), then again right after every load of the
+service, with the same warm-up and duration: each load's share is of the ceiling measured right after it
+(the SELECT for reads, the INSERT for writes; both servers stay up, the idle one's workers asleep). On a
+shared machine the speed of the same code drifts by a quarter within minutes; two runs seconds apart see
+the same machine.
 
 CPU ms/request is read from `/proc` (gunicorn master and workers; MariaDB as a whole, so others' queries on
 a shared machine count there too), which says more than requests/s when the machine is not idle.
