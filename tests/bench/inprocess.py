@@ -34,7 +34,10 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per load")
     parser.add_argument("--lines", type=int, default=60)
+    parser.add_argument("--ceiling", action="store_true", help="also count the ceiling app's GET (tests/bench/ceiling_app.py)")
     args = parser.parse_args()
+    if args.ceiling:
+        ceiling(args.database, args.n)
     os.environ.update(datagen.app_env(args.database, RATELIMIT_ENABLED="0", LOG_FORMAT="json"))
 
     import logging
@@ -129,6 +132,29 @@ def main() -> None:
               f"{calls:,.0f} Python calls/request", flush=True)
         if profiler:
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+
+
+def ceiling(database: str, n: int) -> None:
+    """The ceiling's GET (one SELECT by primary key) through the same test client, for scale."""
+    import ceiling_app
+
+    os.environ["DATABASE_URL"] = datagen.app_env(database)["DATABASE_URL"]
+    ceiling_app.prepare(os.environ["DATABASE_URL"], rows=1_000)
+    client = ceiling_app.create_app().test_client()
+    rng = random.Random(2)
+    for _ in range(20):
+        client.get(f"/items/{rng.randint(1, 1_000)}")
+    cpu = time.process_time()
+    for _ in range(n):
+        client.get(f"/items/{rng.randint(1, 1_000)}")
+    spent = (time.process_time() - cpu) / n * 1000
+    counter = cProfile.Profile()
+    counter.enable()
+    for _ in range(50):
+        client.get(f"/items/{rng.randint(1, 1_000)}")
+    counter.disable()
+    print(f"ceiling  {spent:6.2f} ms CPU/request, 1.0 statements/request, "
+          f"{pstats.Stats(counter).total_calls / 50:,.0f} Python calls/request", flush=True)
 
 
 if __name__ == "__main__":
