@@ -1,0 +1,70 @@
+"""A ticket as one JSON object a row (what the service reads) against its columns one by one:
+MariaDB's CPU (read from /proc, so run it on an otherwise idle database server) and this
+process's CPU per statement, for one ticket by id and for a page of 21.
+
+    .venv/bin/python tests/bench/row_formats.py gongzhi_bench_xxxx [--n 3000]
+
+Against a database `tests/bench/run.py --keep` left; each form is measured twice, in turn.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, HERE)
+
+import datagen  # noqa: E402
+
+
+def server_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("database")
+    parser.add_argument("--n", type=int, default=3000)
+    args = parser.parse_args()
+    os.environ.update(datagen.app_env(args.database, RATELIMIT_ENABLED="0", LOG_FORMAT=""))
+
+    import sqlalchemy as sa
+
+    from server import create_app
+    from server.extensions import db
+    from server.tickets import queries
+
+    pid = int(subprocess.run(["pgrep", "-o", "mariadbd|mysqld"], capture_output=True, text=True).stdout.split()[0])
+    t = queries._t
+    columns = sa.select(*queries._VIEW_COLUMNS).select_from(queries._VIEW.get_final_froms()[0])
+    forms = {
+        "one ticket": {"json": queries._VIEW_BY_ID, "columns": columns.where(t.c.id == sa.bindparam("id"))},
+        "a page of 21": {
+            "json": queries._VIEW.where(t.c.id < sa.bindparam("id")).order_by(t.c.id.desc()).limit(21),
+            "columns": columns.where(t.c.id < sa.bindparam("id")).order_by(t.c.id.desc()).limit(21)},
+    }
+    app = create_app()
+    with app.app_context():
+        ids = db.session.execute(sa.text(f"SELECT id FROM tickets ORDER BY RAND() LIMIT {args.n}")).scalars().all()
+        conn = db.session.connection()
+        for what, pair in forms.items():
+            for label in ("json", "columns") * 2:
+                statement = pair[label]
+                for ticket_id in ids[:100]:
+                    conn.execute(statement, {"id": ticket_id}).all()
+                server, client = server_cpu(pid), time.process_time()
+                for ticket_id in ids:
+                    conn.execute(statement, {"id": ticket_id}).all()
+                server, client = server_cpu(pid) - server, time.process_time() - client
+                print(f"{what:13s} {label:8s} MariaDB {server / len(ids) * 1000:.3f} ms, "
+                      f"this process {client / len(ids) * 1000:.3f} ms a statement", flush=True)
+
+
+if __name__ == "__main__":
+    main()
