@@ -48,9 +48,6 @@ class UnitInfo:
     depth: int
     responsibles: tuple[Responsible, ...]
 
-    def contains(self, other) -> bool:
-        return other.path.startswith(self.path)
-
 
 @dataclass(frozen=True, slots=True)
 class CategoryInfo:

@@ -9,6 +9,7 @@ PostgreSQL json_build_object. Values come back as JSON has them: times as text, 
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -30,6 +31,11 @@ def _json_object(element, compiler, **kw):
 @compiles(_JsonObject, "postgresql")
 def _json_build_object(element, compiler, **kw):
     return "json_build_object(%s)" % compiler.process(element.clauses, **kw)
+
+
+def utc(text: str) -> datetime:
+    """A UTC time as json_object answers it ("2026-11-23 02:30:00.123456"), aware."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def json_object(columns: Iterable) -> _JsonObject:

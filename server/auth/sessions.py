@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
@@ -14,7 +14,7 @@ from .. import directory
 from ..directory import UnitInfo
 from ..errors import Unauthorized
 from ..extensions import db
-from ..sqljson import json_object
+from ..sqljson import json_object, utc
 from ..timeutil import utcnow
 from .models import AuthToken, Role, StaffPost, User, is_wechat_openid
 
@@ -91,9 +91,8 @@ def _viewer_of(rows: list[dict]) -> Viewer:
     units = directory.units(row["unit_id"] for row in rows if row["post_id"] is not None)
     posts = tuple(Post(row["post_id"], row["unit_id"], Role(row["role"]), units[row["unit_id"]])
                   for row in rows if row["post_id"] is not None and row["unit_id"] in units)
-    created = datetime.fromisoformat(first["created_at"]).replace(tzinfo=timezone.utc)
     return Viewer(first["id"], first["openid"], first["nickname"] or "", first["phone_enc"], first["wecom_userid"],
-                  bool(first["is_dev"]), created, first["token_id"], posts)
+                  bool(first["is_dev"]), utc(first["created_at"]), first["token_id"], posts)
 
 
 def viewer() -> Viewer | None:

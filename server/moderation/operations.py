@@ -19,16 +19,17 @@ MODERATORS = frozenset({lc.GRID, lc.CADRE, lc.HEAD, lc.ADMIN})
 
 
 def queue(user: User, limit: int = 20, cursor: str | None = None) -> dict:
+    """A page of the held reports' ids, newest first (the view reads the tickets it shows)."""
     paths = scope_paths(user, roles=MODERATORS)
     if not paths:
         raise Forbidden("只有工作人员可以审核", key="not_staff")
-    query = sa.select(Ticket).where(Ticket.held.is_(True), Ticket.hidden.is_(False), Ticket.unit_id.in_(
+    query = sa.select(Ticket.id).where(Ticket.held.is_(True), Ticket.hidden.is_(False), Ticket.unit_id.in_(
         sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))))
     after = decode_cursor(cursor, 1)
     if after:
         query = query.where(Ticket.id < after[0])
-    rows = db.session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1)).scalars().all()
-    return page(rows, limit, lambda t: [t.id])
+    ids = db.session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1)).scalars().all()
+    return page(ids, limit, lambda ticket_id: [ticket_id])
 
 
 def _moderate(ticket: Ticket, user: User, action: str, note: str) -> str:

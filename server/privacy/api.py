@@ -106,7 +106,7 @@ def moderation_queue(args):
     """Held reports in my units, waiting to be approved or hidden."""
     user = sessions.current_user()
     result = moderation.queue(user, **args)
-    return {"items": present_many(views([t.id for t in result["items"]]), sessions.viewer()),
+    return {"items": present_many(views(result["items"]), sessions.viewer()),
             "next_cursor": result["next_cursor"]}
 
 

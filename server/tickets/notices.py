@@ -64,10 +64,9 @@ def reported(ticket: Ticket) -> None:
     """A new report: the unit's responders and its named responsible people."""
     staff = _responders(ticket.unit_id)
     unit = _unit(ticket)
-    if isinstance(unit, UnitInfo) and unit.id == ticket.unit_id:
+    carried = isinstance(unit, UnitInfo) or (unit is not None and "responsibles" not in sa.inspect(unit).unloaded)
+    if carried and unit.id == ticket.unit_id:
         responsible = [r.user_id for r in unit.responsibles if r.user_id is not None]
-    elif unit is not None and unit.id == ticket.unit_id and "responsibles" not in sa.inspect(unit).unloaded:
-        responsible = [r.user_id for r in unit.responsibles if r.user_id is not None]  # loaded with the unit
     else:
         responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
             UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()

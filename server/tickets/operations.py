@@ -130,10 +130,11 @@ def route(category: CategoryInfo, lat: float, lng: float) -> tuple[UnitInfo, boo
             if category.handler_kind and unit.kind == category.handler_kind:
                 return unit, False
         return chain[0], False
-    root = db.session.execute(sa.select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1)).scalar()
-    if root is None or directory.unit(root) is None:
+    root_id = db.session.execute(sa.select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1)).scalar()
+    root = directory.unit(root_id) if root_id is not None else None
+    if root is None:
         raise DomainError("系统尚未配置治理单位", status=503, key="no_units")
-    return directory.unit(root), True
+    return root, True
 
 
 def _check_text(user: User, text: str) -> bool:

@@ -28,11 +28,9 @@ ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "�
                 **{role.value: label for role, label in ROLE_LABELS.items()}}
 
 
-def _media_out(item, base: str) -> dict:
-    """A photo (a Media, or a ticket's report_media entry); `base` from media_base()."""
-    if isinstance(item, dict):
-        return {"id": item["id"], "url": base + quote(item["key"]), "thumbnail_url": base + quote(item["thumb_key"])}
-    return {"id": item.id, "url": base + quote(item.key), "thumbnail_url": base + quote(item.thumb_key)}
+def _media_out(media_id: int, key: str, thumb_key: str, base: str) -> dict:
+    """A photo as answers show it; `base` from media_base()."""
+    return {"id": media_id, "url": base + quote(key), "thumbnail_url": base + quote(thumb_key)}
 
 
 def media_base() -> str:
@@ -66,7 +64,7 @@ def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> lis
     staff = {t.id: is_staff_for(viewer, t) for t in tickets} if viewer is not None and viewer.posts else {}
     if staff:
         privacy.log_access(viewer, [t for t in tickets if staff[t.id]])
-    return [_present(t, viewer, coord, [_media_out(m, base) for m in t.report_media or ()], staff.get(t.id, False))
+    return [_present(t, viewer, coord, [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in t.report_media or ()], staff.get(t.id, False))
             for t in tickets]
 
 
@@ -133,7 +131,7 @@ def present_events(ticket: Ticket, events: list[TicketEvent], viewer: User | Non
     if ids:
         base = media_base()
         for item in db.session.execute(sa.select(Media).where(Media.event_id.in_(ids)).order_by(Media.position)).scalars():
-            media[item.event_id].append(_media_out(item, base))
+            media[item.event_id].append(_media_out(item.id, item.key, item.thumb_key, base))
     actors = _users([e.actor_id for e in events]) if staff else {}
     out = []
     for ev in events:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -12,7 +11,7 @@ from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
-from ..sqljson import json_object
+from ..sqljson import json_object, utc
 from ..timeutil import UTCDateTime
 from ..units.geo import distance_m, to_wgs84
 from ..units.locator import subtree_ids
@@ -50,10 +49,6 @@ _VIEW_BY_ID = _VIEW.where(_t.c.id == sa.bindparam("id"))
 _VIEWS_BY_IDS = _VIEW.where(_t.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(_t.c.id.desc())
 
 
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
 class TicketView:
     """A ticket as a read shows it: its columns by their model names (times aware UTC,
     flags bool), `category` and `unit` from the directory, `assignee_nickname` and
@@ -63,7 +58,7 @@ class TicketView:
     def __init__(self, fields: dict, category, unit):
         for name in _TIMES:
             if fields[name] is not None:
-                fields[name] = _utc(fields[name])
+                fields[name] = utc(fields[name])
         for name in _FLAGS:
             fields[name] = bool(fields[name])
         if isinstance(fields["report_media"], str):  # SQLite nests a JSON column as its text
@@ -252,10 +247,10 @@ def in_box(min_lat, min_lng, max_lat, max_lng, coord="wgs84", status="open", lim
 
 def readable_view(ticket_id: int, user) -> TicketView:
     """The ticket as the viewer may read it (held ones: its reporter and staff in scope)."""
-    found = _run(_VIEW_BY_ID, {"id": ticket_id})
-    if not found or not can_read(user, found[0]):
+    ticket = view(ticket_id)
+    if not can_read(user, ticket):
         raise NotFound("问题不存在", key="ticket_not_found")
-    return found[0]
+    return ticket
 
 
 def readable_ticket(ticket_id: int, user: User | None) -> Ticket:
