@@ -112,26 +112,34 @@ def main() -> None:
             print("\n".join(shown))
         profiler = cProfile.Profile(time.process_time) if name in args.profile.split(",") else None
         statements[0] = 0
-        cpu = time.process_time()
-        if profiler:
-            profiler.enable()
-        for _ in range(args.n):
-            load()
-        if profiler:
-            profiler.disable()
-        spent = (time.process_time() - cpu) / args.n * 1000
+        spent = timed(load, args.n, profiler)
         per_request = statements[0] / args.n
-        # Python function calls per request: a count that other work on the machine cannot change.
-        counter = cProfile.Profile()
-        counter.enable()
-        for _ in range(50):
-            load()
-        counter.disable()
-        calls = pstats.Stats(counter).total_calls / 50
         print(f"{name:8s} {spent:6.2f} ms CPU/request, {per_request:.1f} statements/request, "
-              f"{calls:,.0f} Python calls/request", flush=True)
+              f"{python_calls(load):,.0f} Python calls/request", flush=True)
         if profiler:
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+
+
+def timed(load, n: int, profiler=None) -> float:
+    """CPU ms per request over n requests, profiled when a profiler is given."""
+    cpu = time.process_time()
+    if profiler:
+        profiler.enable()
+    for _ in range(n):
+        load()
+    if profiler:
+        profiler.disable()
+    return (time.process_time() - cpu) / n * 1000
+
+
+def python_calls(load, n: int = 50) -> float:
+    """Python function calls per request: a count other work on the machine cannot change."""
+    counter = cProfile.Profile()
+    counter.enable()
+    for _ in range(n):
+        load()
+    counter.disable()
+    return pstats.Stats(counter).total_calls / n
 
 
 def ceiling(database: str, n: int) -> None:
@@ -142,19 +150,15 @@ def ceiling(database: str, n: int) -> None:
     ceiling_app.prepare(os.environ["DATABASE_URL"], rows=1_000)
     client = ceiling_app.create_app().test_client()
     rng = random.Random(2)
+
+    def load():
+        return client.get(f"/items/{rng.randint(1, 1_000)}")
+
     for _ in range(20):
-        client.get(f"/items/{rng.randint(1, 1_000)}")
-    cpu = time.process_time()
-    for _ in range(n):
-        client.get(f"/items/{rng.randint(1, 1_000)}")
-    spent = (time.process_time() - cpu) / n * 1000
-    counter = cProfile.Profile()
-    counter.enable()
-    for _ in range(50):
-        client.get(f"/items/{rng.randint(1, 1_000)}")
-    counter.disable()
-    print(f"ceiling  {spent:6.2f} ms CPU/request, 1.0 statements/request, "
-          f"{pstats.Stats(counter).total_calls / 50:,.0f} Python calls/request", flush=True)
+        load()
+    spent = timed(load, n)
+    print(f"ceiling  {spent:6.2f} ms CPU/request, 1.0 statements/request, {python_calls(load):,.0f} Python calls/request",
+          flush=True)
 
 
 if __name__ == "__main__":
