@@ -1,7 +1,9 @@
 """Tickets and events as each viewer may see them.
 
 The public sees no reporter identity and no internal note; staff in scope see a masked
-phone, never a name of an anonymous reporter; the reporter sees their own ticket whole.
+phone on a ticket's own page (each view logged), never a name of an anonymous reporter, and
+no phone in lists: a page of twenty tickets would show twenty people's numbers to someone
+looking for one case (PIPL's minimum necessary); the reporter sees their own ticket whole.
 Lists load what they show in a fixed number of queries (no per-row lookups).
 """
 from __future__ import annotations
@@ -58,23 +60,25 @@ def _reporter(ticket: TicketView, viewer, staff: bool) -> dict:
 
 
 def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> list[dict]:
-    """Tickets (as queries.py reads them) as the viewer may see them; staff shown a
-    reporter's data leave a row in the access log."""
+    """Tickets (as queries.py reads them) as the viewer may see them in a list: no
+    reporter's phone but the viewer's own, so nothing to log."""
     base = media_base() if any(t.report_media for t in tickets) else ""
-    staff = {t.id: is_staff_for(viewer, t) for t in tickets} if viewer is not None and viewer.posts else {}
-    if staff:
-        privacy.log_access(viewer, [t for t in tickets if staff[t.id]])
-    return [_present(t, viewer, coord, [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in t.report_media or ()], staff.get(t.id, False))
-            for t in tickets]
+    return [_present(t, viewer, coord, base, False) for t in tickets]
 
 
 def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
-    out = present_many([ticket], viewer, coord)[0]
+    """One ticket, its page: staff in scope see the reporter's masked phone, and the view
+    leaves a row in the access log."""
+    staff = viewer is not None and bool(viewer.posts) and is_staff_for(viewer, ticket)
+    if staff:
+        privacy.log_access(viewer, [ticket])
+    out = _present(ticket, viewer, coord, media_base() if ticket.report_media else "", staff)
     out["responsibles"] = [{"name": r.name, "title": r.title} for r in ticket.unit.responsibles]
     return out
 
 
-def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict:
+def _present(ticket: TicketView, viewer, coord: str, base: str, staff: bool) -> dict:
+    """`staff`: the viewer is staff in scope and is shown the reporter's masked phone."""
     roles = roles_for(viewer, ticket)
     lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
     status = lc.Status(ticket.status)
@@ -104,7 +108,7 @@ def _present(ticket: TicketView, viewer, coord: str, media, staff: bool) -> dict
         "redo_count": ticket.redo_count,
         "return_reason": ticket.return_reason,
         "duplicate_of": ticket.duplicate_of_id,
-        "media": media,
+        "media": [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in ticket.report_media or ()],
         "supporters": ticket.supporters,
         "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating], "comment": ticket.rating_comment or "",
                    "at": isoformat(ticket.closed_at)} if ticket.rating else None,

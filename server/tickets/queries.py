@@ -25,9 +25,9 @@ _assignee = User.__table__.alias("assignee")
 _reporter = User.__table__.alias("reporter")
 
 
-# A ticket as the read views show it: the columns shown, the assignee's name and the
-# reporter's phone (masked, for staff in scope) joined in; its category and unit come from
-# the directory (kept per process), not from a join. The database answers each ticket as
+# A ticket as the read views show it: the columns shown and the assignee's name joined in
+# (on a ticket's own page, the reporter's phone too: masked, for staff in scope; lists show
+# none); its category and unit come from the directory (kept per process), not from a join. The database answers each ticket as
 # one JSON object: the driver then parses one value a row instead of thirty-one values and
 # their column descriptions (in pure Python, PyMySQL's largest cost on a page of tickets).
 _VIEW_COLUMNS = (
@@ -36,26 +36,28 @@ _VIEW_COLUMNS = (
     _t.c.resolve_by, _t.c.responded_at, _t.c.resolved_at, _t.c.closed_at, _t.c.overdue, _t.c.redo_count,
     _t.c.return_reason, _t.c.duplicate_of_id, _t.c.rating, _t.c.rating_comment, _t.c.supporters, _t.c.report_media,
     _t.c.version, _t.c.created_at, _assignee.c.nickname.label("assignee_nickname"),
-    _reporter.c.phone_enc.label("reporter_phone_enc"),
 )
 _TIMES = tuple(c.key for c in _VIEW_COLUMNS if isinstance(c.type, UTCDateTime))
 _FLAGS = tuple(c.key for c in _VIEW_COLUMNS if isinstance(c.type, sa.Boolean))
-_VIEW = sa.select(
-    json_object(_VIEW_COLUMNS)
-).select_from(
-    _t.outerjoin(_assignee, _assignee.c.id == _t.c.assignee_id).outerjoin(_reporter, _reporter.c.id == _t.c.reporter_id))
+_WITH_ASSIGNEE = _t.outerjoin(_assignee, _assignee.c.id == _t.c.assignee_id)
+_VIEW = sa.select(json_object(_VIEW_COLUMNS)).select_from(_WITH_ASSIGNEE)
 # Built once: SQLAlchemy keeps the cache key and the compiled SQL of a statement it sees again.
-_VIEW_BY_ID = _VIEW.where(_t.c.id == sa.bindparam("id"))
+_VIEW_BY_ID = sa.select(
+    json_object((*_VIEW_COLUMNS, _reporter.c.phone_enc.label("reporter_phone_enc")))
+).select_from(
+    _WITH_ASSIGNEE.outerjoin(_reporter, _reporter.c.id == _t.c.reporter_id)
+).where(_t.c.id == sa.bindparam("id"))
 _VIEWS_BY_IDS = _VIEW.where(_t.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(_t.c.id.desc())
 
 
 class TicketView:
     """A ticket as a read shows it: its columns by their model names (times aware UTC,
     flags bool), `category` and `unit` from the directory, `assignee_nickname` and
-    `reporter_phone_enc`. The presenters and the permission checks read it as they would
-    a Ticket; nothing writes it."""
+    `reporter_phone_enc` (None in lists). The presenters and the permission checks read it
+    as they would a Ticket; nothing writes it."""
 
     def __init__(self, fields: dict, category, unit):
+        fields.setdefault("reporter_phone_enc", None)
         for name in _TIMES:
             if fields[name] is not None:
                 fields[name] = utc(fields[name])

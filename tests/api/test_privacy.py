@@ -65,7 +65,9 @@ def test_staff_reads_of_reporter_data_are_logged(client, demo, login):
     client.get(f"/api/v1/tickets/{tid}", headers=resident)           # the reporter: not logged
     client.get(f"/api/v1/tickets/{tid}", headers=login("neighbour"))  # the public sees no personal data
     client.get(f"/api/v1/tickets/{tid}", headers=login("grid"))
-    client.get("/api/v1/tickets?scope=unit", headers=login("cadre"))
+    page = client.get("/api/v1/tickets?scope=unit", headers=login("cadre")).json["items"]
+    assert tid in [t["id"] for t in page] and all("phone_masked" not in t["reporter"] for t in page)  # lists show none
+    client.get(f"/api/v1/tickets/{tid}", headers=login("cadre"))
     rows = db.session.execute(sa.select(PersonalDataAccess).order_by(PersonalDataAccess.id)).scalars().all()
     assert [(r.ticket_id, r.fields) for r in rows] == [(tid, "phone_masked"), (tid, "phone_masked")]
     assert len({r.staff_id for r in rows}) == 2 and all(r.subject_id for r in rows)

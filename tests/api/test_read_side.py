@@ -66,9 +66,9 @@ def test_consent_is_asked_of_a_new_account_that_reuses_an_id(client, demo, login
     assert refused.status_code == 403 and refused.json["message"] == "consent_required"
 
 
-def test_staff_page_shows_the_reporters_phone_masked_from_the_join(client, demo, login):
-    """The staff list reads a reporter's phone with the ticket (one query): masked, and
-    only for staff in scope; the public read of the same ticket has none."""
+def test_staff_see_the_reporters_phone_masked_on_the_ticket_and_in_no_list(client, demo, login):
+    """A ticket's page reads its reporter's phone with the ticket (one query): masked, and
+    only for staff in scope; the staff list and the public read of the same ticket have none."""
     from server import crypto
     from server.auth.models import User
 
@@ -77,8 +77,13 @@ def test_staff_page_shows_the_reporters_phone_masked_from_the_join(client, demo,
     me = db.session.execute(sa.select(User).where(User.openid == "dev:read-side-phone")).scalar_one()
     me.phone_enc = crypto.encrypt("13812345678")
     db.session.commit()
-    page = client.get("/api/v1/tickets?scope=unit&limit=100", headers=login("grid")).json["items"]
-    shown = next(item for item in page if item["id"] == ticket["id"])
+    grid = login("grid")
+    page = client.get("/api/v1/tickets?scope=unit&limit=100", headers=grid).json["items"]
+    listed = next(item for item in page if item["id"] == ticket["id"])
+    assert listed["reporter"] == {"display": "群众"}
+    shown = client.get(f"/api/v1/tickets/{ticket['id']}", headers=grid).json
     assert shown["reporter"]["phone_masked"] == "138****5678"
+    mine = client.get("/api/v1/tickets?scope=mine", headers=resident).json["items"]
+    assert next(item for item in mine if item["id"] == ticket["id"])["reporter"]["phone_masked"] == "138****5678"
     public = client.get(f"/api/v1/tickets/{ticket['id']}", headers=login("read-side-other")).json
     assert "phone_masked" not in public["reporter"]

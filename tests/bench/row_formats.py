@@ -44,7 +44,7 @@ def main() -> None:
     t = queries._t
     columns = sa.select(*queries._VIEW_COLUMNS).select_from(queries._VIEW.get_final_froms()[0])
     forms = {
-        "one ticket": {"json": queries._VIEW_BY_ID, "columns": columns.where(t.c.id == sa.bindparam("id"))},
+        "one ticket": {"json": queries._VIEW.where(t.c.id == sa.bindparam("id")), "columns": columns.where(t.c.id == sa.bindparam("id"))},
         "a page of 21": {
             "json": queries._VIEW.where(t.c.id < sa.bindparam("id")).order_by(t.c.id.desc()).limit(21),
             "columns": columns.where(t.c.id < sa.bindparam("id")).order_by(t.c.id.desc()).limit(21)},
