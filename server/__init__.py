@@ -7,6 +7,7 @@ from flask import Flask
 
 from werkzeug.routing import IntegerConverter
 
+from . import jsonio
 from .config import Config
 
 
@@ -35,7 +36,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "gongzhi.sqlite3")
     if not app.config.get("MEDIA_ROOT"):
         app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
-    app.json.ensure_ascii = False
+    app.json = jsonio.Provider(app)
     app.url_map.converters["int"] = BoundedInt
 
     from . import db_setup

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
-from .. import directory
+from .. import directory, jsonio
 from ..directory import UnitInfo
 from ..errors import Unauthorized
 from ..extensions import db
@@ -107,7 +106,7 @@ def viewer() -> Viewer | None:
         token = _bearer()
         cached = None
         if token:
-            rows = [json.loads(text) for text, in db.session.connection().execute(
+            rows = [jsonio.loads(text) for text, in db.session.connection().execute(
                 _VIEWER, {"token_hash": _hash(token), "now": utcnow()})] if len(token) <= 256 else []
             cached = _viewer_of(rows) if rows else _REFUSED
         request.environ[_ENVIRON_VIEWER] = cached

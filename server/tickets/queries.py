@@ -1,12 +1,11 @@
 """The read side: filtered, keyset-paginated selects (newest first, by id)."""
 from __future__ import annotations
 
-import json
 import math
 
 import sqlalchemy as sa
 
-from .. import directory
+from .. import directory, jsonio
 from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -64,14 +63,14 @@ class TicketView:
         for name in _FLAGS:
             fields[name] = bool(fields[name])
         if isinstance(fields["report_media"], str):  # SQLite nests a JSON column as its text
-            fields["report_media"] = json.loads(fields["report_media"])
+            fields["report_media"] = jsonio.loads(fields["report_media"])
         self.__dict__.update(fields)
         self.category = category
         self.unit = unit
 
 
 def _views(rows) -> list[TicketView]:
-    found = [json.loads(text) for text, in rows]
+    found = [jsonio.loads(text) for text, in rows]
     units = directory.units({f["unit_id"] for f in found})
     categories = directory.categories()
     return [TicketView(f, categories[f["category_id"]], units[f["unit_id"]]) for f in found]
