@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from werkzeug.routing import IntegerConverter
 
@@ -37,6 +38,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     if not app.config.get("MEDIA_ROOT"):
         app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
     app.json = jsonio.Provider(app)
+    app.session_interface = _NoCookieSessions()
     app.url_map.converters["int"] = BoundedInt
 
     from . import db_setup
@@ -63,3 +65,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class _NoCookieSessions(SessionInterface):
+    """No cookie sessions: clients sign in with a bearer token and nothing reads
+    `flask.session`. Flask's default would still build a signer and look for a cookie on
+    every request; here each request gets Flask's null session, which refuses writes."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        return None

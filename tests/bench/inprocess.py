@@ -117,7 +117,28 @@ def main() -> None:
         print(f"{name:8s} {spent:6.2f} ms CPU/request, {per_request:.1f} statements/request, "
               f"{python_calls(load):,.0f} Python calls/request", flush=True)
         if profiler:
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats(args.sort).print_stats(args.lines)
+            by_package(stats, args.n)
+
+
+def by_package(stats: pstats.Stats, n: int) -> None:
+    """Own time per request by where the code lives (the service, SQLAlchemy's ORM and
+    Core, PyMySQL, Flask and Werkzeug, the rest): where a request's CPU goes, at a glance."""
+    spent: dict[str, float] = {}
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
+        where = filename.replace(os.sep, "/")
+        if "/server/" in where and "site-packages" not in where:
+            key = "server/" + where.split("/server/", 1)[1].split("/")[0]
+        elif "site-packages/" in where:
+            parts = where.split("site-packages/", 1)[1].split("/")
+            key = "/".join(parts[:2]) if parts[0] == "sqlalchemy" else parts[0]
+        else:
+            key = "built-ins and the standard library"
+        spent[key] = spent.get(key, 0.0) + own
+    total = sum(spent.values())
+    for key, own in sorted(spent.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  {key:40s} {own / n * 1000:6.2f} ms/request (profiled)  {own / total:5.1%}")
 
 
 def timed(load, n: int, profiler=None) -> float:
