@@ -66,17 +66,28 @@ def _guard(ticket: Ticket, action: str, user: User | None, version: int | None =
     return rule, role
 
 
+# History and ratings are only ever inserted (the models refuse updates), so they are
+# written as they happen, by one INSERT each, not held for the unit of work's flush. The
+# ticket's own change goes first: its versioned UPDATE takes the row, so of two concurrent
+# writers the second waits, finds the version moved and gets 409 before writing anything.
+_ADD_EVENT = TicketEvent.__table__.insert()
+_ADD_RATING = TicketRating.__table__.insert()
+_ADD_KEY = IdempotencyKey.__table__.insert()
+
+
+def _insert(statement, **values) -> int:
+    """Run one INSERT on the session's connection; the new row's id."""
+    return db.session.connection().execute(statement, values).inserted_primary_key[0]
+
+
 def _append(ticket: Ticket, action: str, from_status: Status | None, actor: User | None, role: str, *,
-            note: str = "", public: bool = True, data: dict | None = None, media: list[Media] = ()) -> TicketEvent:
-    ev = TicketEvent(ticket_id=ticket.id, action=action, from_status=from_status, to_status=ticket.status,
-                     actor_id=actor.id if actor else None, actor_role=role, note=note or "", public=public,
-                     data=data or {}, created_at=utcnow())
-    db.session.add(ev)
-    if media:
-        db.session.flush()  # the photos point at the event
-        for position, item in enumerate(media):
-            item.event_id, item.position = ev.id, position
-    return ev
+            note: str = "", public: bool = True, data: dict | None = None, media: list[Media] = ()) -> None:
+    _flush()
+    event_id = _insert(_ADD_EVENT, ticket_id=ticket.id, action=action, from_status=from_status,
+                       to_status=ticket.status, actor_id=actor.id if actor else None, actor_role=role,
+                       note=note or "", public=public, data=data or {}, created_at=utcnow())
+    for position, item in enumerate(media):  # the photos point at the event
+        item.event_id, item.position = event_id, position
 
 
 def _take_media(user: User, ids: list[int]) -> list[Media]:
@@ -195,7 +206,8 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
         try:
             with db.session.begin_nested():
                 _file(ticket, user, triage, held, media)
-                db.session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, fingerprint=fp, ticket_id=ticket.id))
+                _insert(_ADD_KEY, user_id=user.id, key=idempotency_key, fingerprint=fp, ticket_id=ticket.id,
+                        created_at=utcnow())
         except IntegrityError:
             existing = _replay(user, idempotency_key, fp)
             if existing is None:
@@ -404,8 +416,7 @@ def rate(ticket: Ticket, user: User, rating: str, comment: str = "", version: in
     new_status = lc.after_rating(rating, ticket.redo_count)
     old = _move(ticket, new_status)
     now = utcnow()
-    db.session.add(TicketRating(ticket_id=ticket.id, user_id=user.id, by_reporter=True, round=ticket.redo_count,
-                                rating=rating, comment=comment))
+    rated_round = ticket.redo_count
     data = {"rating": rating}
     if new_status == Status.assigned:
         ticket.redo_count += 1
@@ -417,6 +428,8 @@ def rate(ticket: Ticket, user: User, rating: str, comment: str = "", version: in
         ticket.rating, ticket.rating_comment, ticket.closed_at = rating, comment, now
         action = "rate"
     _append(ticket, action, old, user, role, note=comment, data=data)
+    _insert(_ADD_RATING, ticket_id=ticket.id, user_id=user.id, by_reporter=True, round=rated_round,
+            rating=rating, comment=comment, created_at=now)
     if rating == "dissatisfied":
         notices.dissatisfied(ticket, comment)
     _flush()
@@ -438,8 +451,8 @@ def _public_rating(ticket: Ticket, user: User, rating: str, comment: str) -> Tic
         raise Forbidden("只有本单位的居民可以评价", key="not_a_resident")
     try:
         with db.session.begin_nested():
-            db.session.add(TicketRating(ticket_id=ticket.id, user_id=user.id, by_reporter=False,
-                                        round=ticket.redo_count, rating=rating, comment=comment))
+            _insert(_ADD_RATING, ticket_id=ticket.id, user_id=user.id, by_reporter=False, round=ticket.redo_count,
+                    rating=rating, comment=comment, created_at=utcnow())
     except IntegrityError:
         raise Conflict("您已经评价过了", key="already_rated") from None
     return ticket

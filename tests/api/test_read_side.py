@@ -4,13 +4,14 @@ Units and categories come from a per-process directory, a new report answers fro
 row it wrote, and a resident's consent is remembered once given: each is checked here
 against what the database holds, on SQLite and MariaDB alike."""
 import time
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from server.extensions import db
 from server.units.models import Unit
 
-from tests.api.helpers import IN_HQ_1_1, photo, report
+from tests.api.helpers import IN_HQ_1_1, act, photo, report, user_id
 
 
 def test_new_report_answers_what_reading_it_back_shows(client, demo, login):
@@ -25,6 +26,34 @@ def test_new_report_answers_what_reading_it_back_shows(client, demo, login):
     assert created.json == read.json
     assert [m["id"] for m in read.json["media"]] == media
     assert read.json["responsibles"] and read.json["unit"]["name"]
+
+
+def test_every_action_answers_what_reading_it_back_shows(client, demo, login):
+    """An action's answer (its history and rating written by plain INSERTs before the
+    ticket's own flush) is exactly the ticket its actor then reads: the assignee's name
+    after an assignment, the reporter's masked phone for staff, the rating for the reporter."""
+    from server import crypto
+    from server.auth.models import User
+
+    resident, grid, cadre = login("read-side-actions"), login("grid"), login("cadre")
+    me = db.session.execute(sa.select(User).where(User.openid == "dev:read-side-actions")).scalar_one()
+    me.phone_enc = crypto.encrypt("13912345678")
+    db.session.commit()
+    tid = report(client, resident, media=[photo(client, resident)]).json["id"]
+    due = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    steps = [(grid, "accept", {"note": "已收到"}),
+             (cadre, "assign", {"assignee_id": user_id(client, cadre), "due_at": due, "note": "请处理"}),
+             (cadre, "progress", {"note": "已联系", "media": [photo(client, cadre)]}),
+             (cadre, "resolve", {"note": "已修好", "media": [photo(client, cadre)]}),
+             (resident, "rate", {"rating": "satisfied", "comment": "很及时"})]
+    for actor, action, body in steps:
+        answer = act(client, actor, tid, action, **body)
+        assert answer.status_code == 200, (action, answer.json)
+        assert answer.json == client.get(f"/api/v1/tickets/{tid}", headers=actor).json, action
+        assert answer.json["reporter"]["phone_masked"] == "139****5678"  # staff in scope, and the reporter
+        if action == "assign":
+            assert answer.json["assignee"]["display"] == client.get("/api/v1/me", headers=cadre).json["nickname"]
+    assert answer.json["status"] == "closed" and answer.json["rating"]["comment"] == "很及时"
 
 
 def test_unit_renamed_elsewhere_shows_within_the_ttl(client, demo, login, app):
