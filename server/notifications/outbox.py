@@ -54,23 +54,27 @@ def notify(user_id: int, template: str, *, title: str, body: str, ticket_id: int
 
 
 def notify_many(user_ids, template: str, *, title: str, body: str, ticket_id: int | None = None,
-                data: dict | None = None, dedupe_prefix: str | None = None) -> None:
+                data: dict | None = None, dedupe_prefix: str | None = None, known=()) -> None:
     """Queue the same notification for several users; with a prefix, each row's dedupe key
-    is "<prefix>:<user id>"."""
+    is "<prefix>:<user id>". `known`: rows the caller has already read for some of them
+    (id, openid, wecom_userid, staff, as _RECIPIENTS answers), which are not read again."""
     _queue({uid: f"{dedupe_prefix}:{uid}" if dedupe_prefix else None for uid in user_ids if uid},
-           template, title, body, ticket_id, data)
+           template, title, body, ticket_id, data, known)
 
 
 def _queue(keys: dict[int, str | None], template: str, title: str, body: str, ticket_id: int | None,
-           data: dict | None) -> None:
-    """One query for the recipients, one INSERT for their rows. A dedupe key already queued
-    adds nothing: the INSERT skips it (IGNORE on MySQL/MariaDB, OR IGNORE on SQLite), where
-    a savepoint per row would cost three statements each."""
+           data: dict | None, known=()) -> None:
+    """One query for the recipients not `known`, one INSERT for their rows. A dedupe key
+    already queued adds nothing: the INSERT skips it (IGNORE on MySQL/MariaDB, OR IGNORE
+    on SQLite), where a savepoint per row would cost three statements each."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown notification template {template!r}")
     if not keys:
         return
-    recipients = db.session.execute(_RECIPIENTS, {"ids": list(keys)}).all()
+    recipients = [row for row in known if row.id in keys]
+    missing = keys.keys() - {row.id for row in recipients}
+    if missing:
+        recipients += db.session.execute(_RECIPIENTS, {"ids": sorted(missing)}).all()
     now = utcnow()
     rows = []
     for user in sorted(recipients, key=lambda r: r.id):

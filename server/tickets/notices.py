@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from .. import directory
-from ..auth.models import Role, StaffPost
+from ..auth.models import Role, StaffPost, User
 from ..directory import UnitInfo
 from ..extensions import db
 from ..notifications.outbox import notify_many
@@ -41,28 +41,34 @@ def _staff_of(unit_id: int, roles: set[Role]) -> list[int]:
     return sorted(ids)
 
 
-def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: str, **extra) -> None:
+def _send(user_ids, template: str, ticket: Ticket, title: str, body: str, key: str, known=(), **extra) -> None:
+    """`known`: recipients already read with what their channel needs (outbox.notify_many)."""
     notify_many(dict.fromkeys(user_ids), template, title=title, body=body, ticket_id=ticket.id,
-                data=_payload(ticket, **extra), dedupe_prefix=key)
+                data=_payload(ticket, **extra), dedupe_prefix=key, known=known)
 
 
-_posts = StaffPost.__table__
-_RESPONDERS = sa.select(_posts.c.user_id, _posts.c.role).where(
+_posts, _users = StaffPost.__table__, User.__table__
+# The unit's responders, with what choosing their channel needs (they hold a post: staff).
+_RESPONDERS = sa.select(
+    _users.c.id, _users.c.openid, _users.c.wecom_userid, sa.true().label("staff"), _posts.c.role,
+).join_from(_posts, _users, _users.c.id == _posts.c.user_id).where(
     _posts.c.unit_id == sa.bindparam("unit_id"),
     _posts.c.role.in_([Role.grid_worker, Role.cadre, Role.unit_head]))
 
 
-def _responders(unit_id: int) -> list[int]:
-    """The grid workers and cadres of the unit, or its heads when it has none (one query)."""
+def _responders(unit_id: int) -> list:
+    """The grid workers and cadres of the unit, or its heads when it has none (one query),
+    as outbox recipients."""
     # Through the session, which flushes first: a transfer's new unit is then the ticket's.
     posts = db.session.execute(_RESPONDERS, {"unit_id": unit_id}).all()
-    first = sorted({uid for uid, role in posts if role != Role.unit_head})
-    return first or sorted({uid for uid, role in posts if role == Role.unit_head})
+    first = [row for row in posts if row.role != Role.unit_head]
+    return sorted({row.id: row for row in first or posts}.values(), key=lambda row: row.id)
 
 
 def reported(ticket: Ticket) -> None:
     """A new report: the unit's responders and its named responsible people."""
-    staff = _responders(ticket.unit_id)
+    responders = _responders(ticket.unit_id)
+    staff = [row.id for row in responders]
     unit = _unit(ticket)
     carried = isinstance(unit, UnitInfo) or (unit is not None and "responsibles" not in sa.inspect(unit).unloaded)
     if carried and unit.id == ticket.unit_id:
@@ -71,7 +77,8 @@ def reported(ticket: Ticket) -> None:
         responsible = db.session.execute(sa.select(UnitResponsible.user_id).where(
             UnitResponsible.unit_id == ticket.unit_id, UnitResponsible.user_id.is_not(None))).scalars().all()
     _send(staff + list(responsible), "new_report", ticket, f"新的群众反映：{_category(ticket).name}",
-          ticket.description[:100], f"new:{ticket.id}:{ticket.unit_id}:{ticket.version}", note=ticket.description)
+          ticket.description[:100], f"new:{ticket.id}:{ticket.unit_id}:{ticket.version}", known=responders,
+          note=ticket.description)
 
 
 def accepted(ticket: Ticket) -> None:
@@ -116,7 +123,9 @@ def lead_time(ticket: Ticket) -> timedelta:
 
 
 def deadline_soon(ticket: Ticket, now: datetime) -> None:
-    people = [ticket.assignee_id] if ticket.assignee_id else _responders(ticket.unit_id)
+    known = [] if ticket.assignee_id else _responders(ticket.unit_id)
+    people = [ticket.assignee_id] if ticket.assignee_id else [row.id for row in known]
     hours = max(int((ticket.resolve_by - now).total_seconds() // 3600), 0)
     _send(people, "deadline_soon", ticket, f"任务即将到期：{_category(ticket).name}", f"距办结时限还有约 {hours} 小时",
-          f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", note=f"剩余约{hours}小时")
+          f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", known=known,
+          note=f"剩余约{hours}小时")
