@@ -145,8 +145,8 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """deploy/gunicorn.conf.py with 2 workers, serving `app`; its output (access log
-    included, as in production) goes to a file.
+    """deploy/gunicorn.conf.py with 2 workers, serving `app`; its output (its log lines, one
+    a request) goes to a file.
 
     It listens on several free ports and every wrk run gets a port of its own (`fresh()`):
     sync workers close each connection, the server keeps the closed one in TIME_WAIT for
@@ -509,7 +509,9 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
         result[kind]["ceiling"] = ceiling_again(kind)
         report(kind, result)
 
-    env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
+    # One line a request, as deployed (deploy/Dockerfile, gongzhi.env.example): the app's JSON
+    # line, gunicorn's access log off. The ceiling writes gunicorn's access line, its only one.
+    env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="")
     logfile = os.path.join(workdir, f"service-{n}.log")
     with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
         api = Api(server.base)
@@ -699,13 +701,15 @@ Do not edit by hand: `make bench` rewrites this file; the findings at the end co
   after it: {', '.join(f'{x:.2f}' for x in loads['end'])}. The machine is shared: figures taken while others work are lower
   and noisier.
 - Everything runs on these cores at once: wrk ({args.threads} threads, {args.connections} connections), gunicorn
-  (`deploy/gunicorn.conf.py`, 2 sync workers, access log on) and MariaDB.
+  (`deploy/gunicorn.conf.py`, 2 sync workers, one log line per request) and MariaDB.
 
 ## How it is measured
 
 Each load runs {args.warmup} s to warm up (dropped), then {args.duration} s measured, at {args.connections}
 connections, from wrk in its own process. The service runs with its deploy config (`deploy/gunicorn.conf.py`,
-`GUNICORN_WORKERS=2`) plus `DEV_LOGIN=1` (APP_ENV is not production), `RATELIMIT_ENABLED=0` and JSON logs;
+`GUNICORN_WORKERS=2`) plus `DEV_LOGIN=1` (APP_ENV is not production), `RATELIMIT_ENABLED=0` and JSON logs
+(as deployed, the app's own line per request with gunicorn's access log off, `GUNICORN_ACCESSLOG=`; the ceiling,
+which has no log of its own, keeps gunicorn's access line);
 load users log in through `POST /api/v1/auth/login` and agree to the privacy policy through the API first.
 Two settings of the rig, both applied to the ceiling too:
 
