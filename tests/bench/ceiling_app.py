@@ -1,6 +1,7 @@
 """The ceiling of the stack: a bare Flask + Flask-SQLAlchemy app with the service's engine
 settings, doing one indexed SELECT by primary key (GET /items/<id>) or one INSERT
-(POST /items) per request, each in its own transaction. The benchmark serves it with the
+(POST /items) per request, each in its own transaction; for reference beside the lists, a
+page of 20 rows by the primary key (GET /items?before=<id>&limit=20). The benchmark serves it with the
 same gunicorn config as the service and divides the service's figures by its figures.
 
     DATABASE_URL=mysql+pymysql://... gunicorn -c deploy/gunicorn.conf.py tests.bench.ceiling_app:app
@@ -65,6 +66,14 @@ def create_app() -> Flask:
         if item is None:
             abort(404)
         return jsonify(_out(item))
+
+    @app.get("/items")
+    def page_of_items():
+        # A page as a list answers it: the 20 rows below a cursor, newest first, by the primary key.
+        before = request.args.get("before", type=int) or 1 << 62
+        limit = min(request.args.get("limit", default=20, type=int), 100)
+        items = db.session.execute(sa.select(Item).where(Item.id < before).order_by(Item.id.desc()).limit(limit)).scalars()
+        return jsonify({"items": [_out(item) for item in items]})
 
     @app.post("/items")
     def add_item():

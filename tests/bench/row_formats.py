@@ -1,6 +1,8 @@
 """A ticket as one JSON object a row (what the service reads) against its columns one by one:
 MariaDB's CPU (read from /proc, so run it on an otherwise idle database server) and this
-process's CPU per statement, for one ticket by id and for a page of 21.
+process's CPU per statement, for one ticket by id and for a page of 21; and the signed-in
+user's query as sent (posts sorted in Python) against the same with ORDER BY, which made
+MariaDB build a temporary table for every request.
 
     .venv/bin/python tests/bench/row_formats.py gongzhi_bench_xxxx [--n 3000]
 
@@ -38,7 +40,9 @@ def main() -> None:
 
     from server import create_app
     from server.extensions import db
+    from server.auth import sessions
     from server.tickets import queries
+    from server.timeutil import utcnow
 
     pid = int(subprocess.run(["pgrep", "-o", "mariadbd|mysqld"], capture_output=True, text=True).stdout.split()[0])
     t = queries._t
@@ -52,18 +56,27 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         ids = db.session.execute(sa.text(f"SELECT id FROM tickets ORDER BY RAND() LIMIT {args.n}")).scalars().all()
+        tokens = db.session.execute(sa.text("SELECT token_hash FROM auth_tokens")).scalars().all()
         conn = db.session.connection()
+        now = utcnow()
+        params = {"ticket": [{"id": i} for i in ids],
+                  "viewer": [{"token_hash": tokens[k % len(tokens)], "now": now} for k in range(len(ids))]}
+        forms["signed-in user"] = {"as sent": sessions._VIEWER,
+                                   "ORDER BY": sessions._VIEWER.order_by(sessions._posts.c.id)}
         for what, pair in forms.items():
-            for label in ("json", "columns") * 2:
+            runs = params["viewer" if what == "signed-in user" else "ticket"]
+            if not runs:
+                continue
+            for label in list(pair) * 2:
                 statement = pair[label]
-                for ticket_id in ids[:100]:
-                    conn.execute(statement, {"id": ticket_id}).all()
+                for values in runs[:100]:
+                    conn.execute(statement, values).all()
                 server, client = server_cpu(pid), time.process_time()
-                for ticket_id in ids:
-                    conn.execute(statement, {"id": ticket_id}).all()
+                for values in runs:
+                    conn.execute(statement, values).all()
                 server, client = server_cpu(pid) - server, time.process_time() - client
-                print(f"{what:13s} {label:8s} MariaDB {server / len(ids) * 1000:.3f} ms, "
-                      f"this process {client / len(ids) * 1000:.3f} ms a statement", flush=True)
+                print(f"{what:14s} {label:8s} MariaDB {server / len(runs) * 1000:.3f} ms, "
+                      f"this process {client / len(runs) * 1000:.3f} ms a statement", flush=True)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,11 @@ BASELINE = os.path.join(HERE, "baseline.json")  # the same harness on the code b
 BUFFER_POOL = 2 * 1024 ** 3
 LOADS = ("get", "list", "nearby", "create", "rate")
 READS = ("get", "list", "nearby", "get_recycled")
+PAGES = ("list", "nearby")  # also set beside a bare page of 20 rows (not a target: the issue's ceiling is one SELECT)
 LABELS = {
     "ceiling_select": "ceiling: one SELECT by primary key",
     "ceiling_insert": "ceiling: one INSERT",
+    "ceiling_page": "ceiling: a page of 20 rows (reference)",
     "get": "GET one ticket",
     "list": "staff list of 20 (keyset)",
     "nearby": "nearby 20",
@@ -484,10 +486,14 @@ def run_scale(n: int, args, workdir: str) -> dict:
             report("ceiling_select", result)
             result["ceiling_insert"] = wrk(server, insert, "random", args, workdir, f"ceiling-insert-{n}")
             report("ceiling_insert", result)
+            page = [f"GET\t/items?before={rng.randint(21, 10_000)}&limit=20\t\t" for _ in range(20_000)]
+            result["ceiling_page"] = wrk(server, page, "random", args, workdir, f"ceiling-page-{n}")
+            report("ceiling_page", result)
+            lines = {"select": select, "insert": insert, "page": page}
             # 2. The service, each load followed by its ceiling again (the ceiling's workers wait idle meanwhile).
             measure_service(n, name, info, args, rng, workdir, result,
-                            lambda kind: wrk(server, select if kind in READS else insert, "random", args, workdir,
-                                             f"ceiling-after-{kind}-{n}"))
+                            lambda kind, what: wrk(server, lines[what], "random", args, workdir,
+                                                   f"ceiling-after-{kind}-{what}-{n}"))
 
         # 3. The plans.
         result["explain"] = explain(name, info)
@@ -503,10 +509,13 @@ def run_scale(n: int, args, workdir: str) -> dict:
 
 
 def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, result: dict, ceiling_again) -> None:
-    """The service's loads; after each, `ceiling_again(kind)` measures the ceiling it is compared with."""
+    """The service's loads; after each, `ceiling_again(kind, "select" | "insert" | "page")`
+    measures the ceiling it is compared with."""
 
     def done(kind: str) -> None:
-        result[kind]["ceiling"] = ceiling_again(kind)
+        result[kind]["ceiling"] = ceiling_again(kind, "select" if kind in READS else "insert")
+        if kind in PAGES:
+            result[kind]["ceiling_page"] = ceiling_again(kind, "page")
         report(kind, result)
 
     # One line a request, as deployed (deploy/Dockerfile, gongzhi.env.example): the app's JSON
@@ -604,6 +613,7 @@ def report(kind: str, result: dict) -> None:
         + f"  cpu/req: app {r['app_cpu_ms']:.2f} ms, db {r['db_cpu_ms']:.2f} ms"
         + (f"  {share:5.0%} of ceiling" if share is not None else "")
         + (f" ({r['ceiling']['rps']:.0f} req/s right after)" if r.get("ceiling") else "")
+        + (f"; {r['rps'] / r['ceiling_page']['rps']:.0%} of a bare page of 20" if r.get("ceiling_page") else "")
         + (f"  ({r['errors']} errors)" if r["errors"] else ""))
 
 
@@ -637,18 +647,20 @@ def verdicts(results: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 
 def table(res: dict) -> str:
-    rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | ceiling right after, req/s | errors | "
-            "CPU ms/request: gunicorn | MariaDB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for kind in ("ceiling_select", "ceiling_insert") + LOADS + ("get_recycled",):
+    rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | ceiling right after, req/s | "
+            "of a bare page of 20 right after | errors | CPU ms/request: gunicorn | MariaDB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind in ("ceiling_select", "ceiling_insert", "ceiling_page") + LOADS + ("get_recycled",):
         if kind not in res:
             continue
         r = res[kind]
         share = ratio(res, kind) if not kind.startswith("ceiling") else None
         after = f"{r['ceiling']['rps']:,.0f}" if r.get("ceiling") else ""
+        page = (f"{r['rps'] / r['ceiling_page']['rps']:.0%} ({r['ceiling_page']['rps']:,.0f} req/s)"
+                if r.get("ceiling_page") else "")
         rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p90_us'] / 1000:.1f} | "
                     f"{r['p99_us'] / 1000:.1f} | "
-                    f"{'' if share is None else f'{share:.0%}'} | {after} | {r['errors']} | {r['app_cpu_ms']:.2f} | "
+                    f"{'' if share is None else f'{share:.0%}'} | {after} | {page} | {r['errors']} | {r['app_cpu_ms']:.2f} | "
                     f"{r['db_cpu_ms']:.2f} |")
     return "\n".join(rows)
 
@@ -740,7 +752,9 @@ a shared machine count there too), which says more than requests/s when the mach
   (80% satisfied, 15% basically, 5% dissatisfied, which reopens it); every ticket is rated once.
 - **ceiling**: `tests/bench/ceiling_app.py`, bare Flask + Flask-SQLAlchemy with the service's engine settings
   under the same gunicorn config: one SELECT by primary key, or one INSERT and its commit. Reads are compared
-  with the SELECT, create and rate with the INSERT.
+  with the SELECT, create and rate with the INSERT. For reference only, beside the staff list and nearby
+  (each a page of 20 tickets), the same app answering a page of 20 rows (`GET /items?before=<id>&limit=20`,
+  by the primary key, newest first, as ORM objects): what the bare stack does with twenty rows.
 
 The data: {datagen.REPORTS_PER_DAY} reports a day in the demo district, so 10,000 tickets are its last 20 days
 and 1,000,000 its last 5.5 years (see `tests/bench/datagen.py` for the model); generation times below.
