@@ -236,6 +236,23 @@ def _mariadb_pid() -> int | None:
     return None
 
 
+def database_settled(max_wait: float = 120.0, idle: float = 0.15, quiet_for: int = 3) -> float:
+    """Wait until MariaDB has digested a bulk load (its purge, page flushing and change-buffer
+    merges use the same cores the next load is measured on): `quiet_for` seconds in a row
+    under `idle` of a core, at most `max_wait` seconds. Returns the seconds waited."""
+    pid = _mariadb_pid()
+    if pid is None:
+        return 0.0
+    started, calm = time.monotonic(), 0
+    last = _proc_cpu(pid)
+    while calm < quiet_for and time.monotonic() - started < max_wait:
+        time.sleep(1.0)
+        now = _proc_cpu(pid)
+        calm = calm + 1 if now - last < idle else 0
+        last = now
+    return time.monotonic() - started
+
+
 def cpu_snapshot(master: int | None) -> dict:
     """CPU seconds used so far by the gunicorn master and its workers (live and reaped:
     max_requests recycles them) and by MariaDB (all of its clients, so on a shared
@@ -467,7 +484,7 @@ def run_scale(n: int, args, workdir: str) -> dict:
         result["data"] = {k: info[k] for k in ("tickets", "events", "media", "ratings", "open", "status")}
         result["generate_seconds"] = info["total_seconds"]
         log(f"  generated {info['tickets']:,} tickets, {info['events']:,} events, {info['media']:,} photos in "
-            f"{info['total_seconds']:.1f} s ({info['open']:,} open)")
+            f"{info['total_seconds']:.1f} s ({info['open']:,} open); MariaDB settled in {database_settled():.0f} s")
         url = datagen.sql_url(name)
 
         # 1. The ceiling.
@@ -544,8 +561,9 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
                 result[kind]["check"] = f"{made:,} tickets created for {result[kind]['ok_total']:,} 2xx answers"
             done(kind)
         if "rate" in args.loads:
-            # Answered tickets waiting for their reporters' ratings, enough for the run.
-            expected = result.get("get", {}).get("rps", 500)
+            # Answered tickets waiting for their reporters' ratings, enough for the run: a rating
+            # costs about what a report does, so twice create's rate (or 500/s) covers it.
+            expected = 2 * result.get("create", {}).get("rps", 250)
             count = int(min(60_000, max(3_000, expected * (args.duration + 3 * args.warmup) * 1.3 + 200)))
             conn = datagen.connect(name)
             district = datagen.District.load(conn.cursor())
@@ -555,7 +573,8 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
             extra = datagen.generate_tickets(name, district, count, reporters=list(raters), end=time.time(),
                                              start=time.time() - 3 * datagen.DAY, seed=n + 1, only_resolved=True,
                                              log=lambda m: None)
-            log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s")
+            log(f"  prepared {count:,} answered tickets for the raters in {time.perf_counter() - t:.1f} s; "
+                f"MariaDB settled in {database_settled():.0f} s")
             before = count_rows(name, "ticket_ratings")
             result["rate"] = wrk(server, rate_lines(extra["ids"], extra["reporter"], raters, rng), "once",
                                  args, workdir, f"rate-{n}", pids if "rate" in args.profile else ())
@@ -723,7 +742,7 @@ connections, from wrk in its own process. The service runs with its deploy confi
 (as deployed, the app's own line per request with gunicorn's access log off, `GUNICORN_ACCESSLOG=`; the ceiling,
 which has no log of its own, keeps gunicorn's access line);
 load users log in through `POST /api/v1/auth/login` and agree to the privacy policy through the API first.
-Two settings of the rig, both applied to the ceiling too:
+Three settings of the rig, the first two applied to the ceiling too:
 
 - `GUNICORN_MAX_REQUESTS=0`: at these rates the deploy default (recycle a worker every 5,000 requests)
   restarts a worker every few seconds, and each restart imports the app again (about a second of CPU)
@@ -731,8 +750,11 @@ Two settings of the rig, both applied to the ceiling too:
 - Every wrk run gets a gunicorn port of its own: sync workers close each connection, the server side keeps
   it in TIME_WAIT for a minute, and a client port that comes round to such a socket again waits 200 ms or
   more; sharing one port put that artefact into every p99.
+- After each bulk load (the data set; the answered tickets the raters need, loaded right before rate) the
+  rig waits until MariaDB has been idle for three seconds (at most two minutes): its purge, page flushing
+  and change-buffer merges otherwise run on the cores the next load is measured on.
 
-The ceiling is measured first (its two rows in each table), then again right after every load of the
+The ceiling is measured first (its rows in each table), then again right after every load of the
 service, with the same warm-up and duration: each load's share is of the ceiling measured right after it
 (the SELECT for reads, the INSERT for writes; both servers stay up, the idle one's workers asleep). On a
 shared machine the speed of the same code drifts by a quarter within minutes; two runs seconds apart see
