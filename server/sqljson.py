@@ -3,8 +3,8 @@
 PyMySQL parses every column of a result in pure Python: its description once per
 statement, then each value of each row. A read that answers one `json_object(...)` column
 instead costs the driver one value a row, and orjson (`jsonio.loads`, in C) does the
-rest: for a page of tickets, most of what the driver did. SQLite and MySQL/MariaDB call it json_object,
-PostgreSQL json_build_object. Values come back as JSON has them: times as text, flags as
+rest: for a page of tickets, most of what the driver did. SQLite and MySQL/MariaDB call it
+json_object, PostgreSQL json_build_object. Values come back as JSON has them: times as text, flags as
 0/1, a JSON column nested (MySQL) or as its text (SQLite).
 """
 from __future__ import annotations

@@ -123,8 +123,11 @@ def lead_time(ticket: Ticket) -> timedelta:
 
 
 def deadline_soon(ticket: Ticket, now: datetime) -> None:
-    known = [] if ticket.assignee_id else _responders(ticket.unit_id)
-    people = [ticket.assignee_id] if ticket.assignee_id else [row.id for row in known]
+    if ticket.assignee_id:
+        people, known = [ticket.assignee_id], []
+    else:
+        known = _responders(ticket.unit_id)
+        people = [row.id for row in known]
     hours = max(int((ticket.resolve_by - now).total_seconds() // 3600), 0)
     _send(people, "deadline_soon", ticket, f"任务即将到期：{_category(ticket).name}", f"距办结时限还有约 {hours} 小时",
           f"due:{ticket.id}:{ticket.redo_count}:{int(ticket.resolve_by.timestamp())}", known=known,

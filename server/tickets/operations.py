@@ -223,8 +223,7 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
 
 def _file(ticket: Ticket, user: User, triage: bool, held: bool, media: list[Media]) -> None:
     ticket.report_media = [{"id": m.id, "key": m.key, "thumb_key": m.thumb_key} for m in media]
-    db.session.add(ticket)
-    db.session.flush()
+    db.session.add(ticket)  # _append flushes it first: the event needs its id
     _append(ticket, "report", None, user, lc.REPORTER, note="", data={"triage": triage, "held": held}, media=media)
 
 

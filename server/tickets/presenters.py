@@ -69,7 +69,7 @@ def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> lis
 def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
     """One ticket, its page: staff in scope see the reporter's masked phone, and the view
     leaves a row in the access log."""
-    staff = viewer is not None and bool(viewer.posts) and is_staff_for(viewer, ticket)
+    staff = is_staff_for(viewer, ticket)
     if staff:
         privacy.log_access(viewer, [ticket])
     out = _present(ticket, viewer, coord, media_base() if ticket.report_media else "", staff)

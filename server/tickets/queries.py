@@ -26,9 +26,10 @@ _reporter = User.__table__.alias("reporter")
 
 # A ticket as the read views show it: the columns shown and the assignee's name joined in
 # (on a ticket's own page, the reporter's phone too: masked, for staff in scope; lists show
-# none); its category and unit come from the directory (kept per process), not from a join. The database answers each ticket as
-# one JSON object: the driver then parses one value a row instead of thirty-one values and
-# their column descriptions (in pure Python, PyMySQL's largest cost on a page of tickets).
+# none); its category and unit come from the directory (kept per process), not from a join.
+# The database answers each ticket as one JSON object: the driver then parses one value a
+# row instead of thirty-one values and their column descriptions (in pure Python, PyMySQL's
+# largest cost on a page of tickets).
 _VIEW_COLUMNS = (
     _t.c.id, _t.c.status, _t.c.category_id, _t.c.unit_id, _t.c.reporter_id, _t.c.anonymous, _t.c.description,
     _t.c.lat, _t.c.lng, _t.c.address, _t.c.triage, _t.c.held, _t.c.assignee_id, _t.c.priority, _t.c.respond_by,

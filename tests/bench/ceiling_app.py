@@ -1,8 +1,9 @@
 """The ceiling of the stack: a bare Flask + Flask-SQLAlchemy app with the service's engine
 settings, doing one indexed SELECT by primary key (GET /items/<id>) or one INSERT
 (POST /items) per request, each in its own transaction; for reference beside the lists, a
-page of 20 rows by the primary key (GET /items?before=<id>&limit=20). The benchmark serves it with the
-same gunicorn config as the service and divides the service's figures by its figures.
+page of 20 rows by the primary key (GET /items?before=<id>&limit=20). The benchmark serves
+it with the same gunicorn config as the service and divides the service's figures by its
+figures.
 
     DATABASE_URL=mysql+pymysql://... gunicorn -c deploy/gunicorn.conf.py tests.bench.ceiling_app:app
 

@@ -11,34 +11,41 @@ from tests.api.helpers import act, photo, report
 N = 8
 
 
+def _at_once(demo, send, args) -> list[tuple[int, dict]]:
+    """send(client, arg) for each arg, in threads released together (each its own app
+    context, so its own connection); their (status, body) in the order they finished."""
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(len(args))
+    answers, errors = [], []
+
+    def attempt(arg):
+        try:
+            with demo.app_context():
+                client = demo.test_client()
+                barrier.wait(timeout=10)
+                res = send(client, arg)
+                answers.append((res.status_code, res.json or {}))
+        except Exception as exc:  # noqa: BLE001  (surfaced by the assertion below)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=attempt, args=(arg,)) for arg in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return answers
+
+
 def test_n_concurrent_resolves_have_exactly_one_winner(demo, login):
     client = demo.test_client()
     resident, grid = login("resident"), login("grid")
     tid = report(client, resident).json["id"]
     act(client, grid, tid, "accept")
     photos = [photo(client, grid) for _ in range(N)]
-    db.session.commit()
-    db.session.remove()
-
-    barrier = threading.Barrier(N)
-    statuses, errors = [], []
-
-    def attempt(media_id):
-        try:
-            with demo.app_context():
-                c = demo.test_client()
-                barrier.wait(timeout=10)
-                res = c.post(f"/api/v1/tickets/{tid}/resolve", json={"note": "已处理", "media": [media_id]}, headers=grid)
-                statuses.append((res.status_code, (res.json or {}).get("message")))
-        except Exception as exc:  # noqa: BLE001  (surfaced by the assertion below)
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=attempt, args=(m,)) for m in photos]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    statuses = [(code, body.get("message")) for code, body in _at_once(demo, lambda c, media_id: c.post(
+        f"/api/v1/tickets/{tid}/resolve", json={"note": "已处理", "media": [media_id]}, headers=grid), photos)]
     codes = sorted(s for s, _ in statuses)
     assert codes.count(200) == 1, statuses
     assert all(s == 409 for s, _ in statuses if s != 200), statuses
@@ -58,27 +65,8 @@ def test_n_concurrent_ratings_by_the_reporter_record_one(demo, login):
     tid = report(client, resident).json["id"]
     act(client, grid, tid, "accept")
     act(client, grid, tid, "resolve", note="已处理", media=[photo(client, grid)])
-    db.session.commit()
-    db.session.remove()
-
-    barrier = threading.Barrier(N)
-    statuses, errors = [], []
-
-    def attempt(rating):
-        try:
-            with demo.app_context():
-                barrier.wait(timeout=10)
-                res = demo.test_client().post(f"/api/v1/tickets/{tid}/rate", json={"rating": rating}, headers=resident)
-                statuses.append((res.status_code, (res.json or {}).get("message")))
-        except Exception as exc:  # noqa: BLE001  (surfaced by the assertion below)
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=attempt, args=(r,)) for r in ["satisfied", "dissatisfied"] * (N // 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    statuses = [(code, body.get("message")) for code, body in _at_once(demo, lambda c, rating: c.post(
+        f"/api/v1/tickets/{tid}/rate", json={"rating": rating}, headers=resident), ["satisfied", "dissatisfied"] * (N // 2))]
     assert sorted(s for s, _ in statuses).count(200) == 1, statuses
     assert all(s == 409 for s, _ in statuses if s != 200), statuses
     ratings = db.session.execute(sa.select(TicketRating).where(TicketRating.ticket_id == tid)).scalars().all()
@@ -89,22 +77,8 @@ def test_n_concurrent_ratings_by_the_reporter_record_one(demo, login):
 
 def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(demo, login):
     resident = login("resident")
-    db.session.commit()
-    db.session.remove()
-    barrier = threading.Barrier(N)
-    results = []
-
-    def attempt():
-        with demo.app_context():
-            barrier.wait(timeout=10)
-            res = report(demo.test_client(), resident, key="same-intent-0001")
-            results.append((res.status_code, (res.json or {}).get("id")))
-
-    threads = [threading.Thread(target=attempt) for _ in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = [(code, body.get("id")) for code, body in _at_once(
+        demo, lambda c, _: report(c, resident, key="same-intent-0001"), range(N))]
     assert len(results) == N
     ids = {i for s, i in results if s in (200, 201)}
     assert len(ids) == 1, results
