@@ -1,5 +1,5 @@
 // 登录与 API 模块：凭据、401 重新登录、断网重试沿用同一个幂等键、错误变成中文提示。
-const { createWx, NETWORK_FAIL, USER, error } = require('./helpers/wx')
+const { createWx, NETWORK_FAIL, USER, error, eventually } = require('./helpers/wx')
 const { ticket, media, CATEGORIES } = require('./helpers/fixtures')
 const config = require('../src/config')
 const api = require('../src/utils/api')
@@ -25,7 +25,7 @@ describe('login', () => {
     }
     jest.isolateModules(() => require('../src/app.js'))
     appOptions.onLaunch()
-    await new Promise((r) => setTimeout(r, 20))
+    await eventually(() => expect(wx.setStorageSync).toHaveBeenCalledWith('gz_token', 'tok-1'))
 
     expect(wx.login).toHaveBeenCalledTimes(1)
     const logins = wx.__server.calls('POST', '/auth/login')

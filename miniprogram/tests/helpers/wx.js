@@ -219,4 +219,17 @@ function lastToast(wx) {
   return calls.length ? calls[calls.length - 1][0].title : ''
 }
 
-module.exports = { createWx, NETWORK_FAIL, USER, lastToast, error, takeContractProblems }
+// 等到断言成立（异步链在繁忙的机器上可能慢于一个固定的等待），超时仍不成立就抛出最后的失败
+async function eventually(check, timeoutMs = 2000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return check()
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+}
+
+module.exports = { createWx, NETWORK_FAIL, USER, lastToast, error, takeContractProblems, eventually }
