@@ -38,6 +38,16 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
+def utc_iso(text: str) -> str:
+    """A UTC time as json_object answers it, written as `utc(text).isoformat()` would write
+    it ("2026-11-23T02:30:00.123456+00:00", no fraction when it is zero) without building
+    the datetime: a page of tickets shows a hundred times."""
+    if len(text) == 26 and text[10] == " " and text[19] == ".":
+        fraction = text[19:]
+        return f"{text[:10]}T{text[11:19]}{'' if fraction == '.000000' else fraction}+00:00"
+    return utc(text).isoformat()
+
+
 def json_object(columns: Iterable) -> _JsonObject:
     """One JSON object of these columns (or labelled expressions), keyed by their keys."""
     return _JsonObject(*[part for c in columns for part in (sa.literal_column(f"'{c.key}'"), c)])

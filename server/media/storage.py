@@ -16,8 +16,9 @@ import re
 import tempfile
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
+from urllib.parse import quote
 
-__all__ = ["MediaStorage", "LocalStorage", "make_key", "validate_key"]
+__all__ = ["MediaStorage", "LocalStorage", "make_key", "url_path", "validate_key"]
 
 MAX_KEY_LENGTH = 512
 # One path segment: letters, digits, "_", "-", "." — but never starting with
@@ -26,6 +27,8 @@ _SEGMENT_RE = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _EXT_RE = re.compile(r"[a-z0-9]{1,10}")
 _SUFFIX_RE = re.compile(r"[A-Za-z0-9_\-]{0,64}")
+# What urllib's quote() leaves as it is: every key make_key builds.
+_URL_PLAIN_RE = re.compile(r"[A-Za-z0-9_.~/\-]*")
 
 
 @runtime_checkable
@@ -60,6 +63,12 @@ def validate_key(key: str) -> str:
         if segment in ("", ".", "..") or not _SEGMENT_RE.fullmatch(segment):
             raise ValueError(f"invalid storage key: {key!r}")
     return key
+
+
+def url_path(key: str) -> str:
+    """The key as a URL path, percent-encoded where it must be (`quote(key)`); the keys
+    make_key builds need none, and a page of tickets shows dozens of them."""
+    return key if _URL_PLAIN_RE.fullmatch(key) else quote(key)
 
 
 def make_key(

@@ -9,7 +9,6 @@ Lists load what they show in a fixed number of queries (no per-row lookups).
 from __future__ import annotations
 
 from collections import defaultdict
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import url_for
@@ -18,6 +17,7 @@ from .. import crypto
 from ..auth.models import ROLE_LABELS, Role, User
 from ..extensions import db
 from ..media.models import Media
+from ..media.storage import url_path
 from ..timeutil import isoformat
 from ..units.geo import from_wgs84
 from . import lifecycle as lc
@@ -32,7 +32,7 @@ ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "�
 
 def _media_out(media_id: int, key: str, thumb_key: str, base: str) -> dict:
     """A photo as answers show it; `base` from media_base()."""
-    return {"id": media_id, "url": base + quote(key), "thumbnail_url": base + quote(thumb_key)}
+    return {"id": media_id, "url": base + url_path(key), "thumbnail_url": base + url_path(thumb_key)}
 
 
 def media_base() -> str:
@@ -62,8 +62,8 @@ def _reporter(ticket: TicketView, viewer, staff: bool) -> dict:
 def present_many(tickets: list[TicketView], viewer, coord: str = "wgs84") -> list[dict]:
     """Tickets (as queries.py reads them) as the viewer may see them in a list: no
     reporter's phone but the viewer's own, so nothing to log."""
-    base = media_base() if any(t.report_media for t in tickets) else ""
-    return [_present(t, viewer, coord, base, False) for t in tickets]
+    answer = _Answer(viewer, coord, media_base() if any(t.report_media for t in tickets) else "")
+    return [answer.ticket(t, False) for t in tickets]
 
 
 def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
@@ -72,56 +72,95 @@ def present(ticket: TicketView, viewer, coord: str = "wgs84") -> dict:
     staff = is_staff_for(viewer, ticket)
     if staff:
         privacy.log_access(viewer, [ticket])
-    out = _present(ticket, viewer, coord, media_base() if ticket.report_media else "", staff)
+    out = _Answer(viewer, coord, media_base() if ticket.report_media else "").ticket(ticket, staff)
     out["responsibles"] = [{"name": r.name, "title": r.title} for r in ticket.unit.responsibles]
     return out
 
 
-def _present(ticket: TicketView, viewer, coord: str, base: str, staff: bool) -> dict:
-    """`staff`: the viewer is staff in scope and is shown the reporter's masked phone."""
-    roles = roles_for(viewer, ticket)
-    lat, lng = from_wgs84(ticket.lat, ticket.lng, coord)
-    status = lc.Status(ticket.status)
-    resolve_by = isoformat(ticket.resolve_by)
-    return {
-        "id": ticket.id,
-        "status": status.value,
-        "status_label": lc.STATUS_LABELS[status],
-        "category": {"code": ticket.category.code, "name": ticket.category.name, "icon": ticket.category.icon},
-        "description": ticket.description,
-        "lat": round(lat, 7), "lng": round(lng, 7), "coord": coord,
-        "address": ticket.address,
-        "unit": {"id": ticket.unit.id, "code": ticket.unit.code, "name": ticket.unit.name},
-        "triage": ticket.triage,
-        "held": ticket.held,
-        "reporter": _reporter(ticket, viewer, staff),
-        "assignee": {"id": ticket.assignee_id, "display": ticket.assignee_nickname or "承办人"}
-        if ticket.assignee_id else None,
-        "priority": ticket.priority,
-        "respond_by": isoformat(ticket.respond_by),
-        "resolve_by": resolve_by,
-        "due_at": resolve_by,
-        "responded_at": isoformat(ticket.responded_at),
-        "resolved_at": isoformat(ticket.resolved_at),
-        "overdue": ticket.overdue,
-        "redo": ticket.redo_count > 0,
-        "redo_count": ticket.redo_count,
-        "return_reason": ticket.return_reason,
-        "duplicate_of": ticket.duplicate_of_id,
-        "media": [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in ticket.report_media or ()],
-        "supporters": ticket.supporters,
-        "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating], "comment": ticket.rating_comment or "",
-                   "at": isoformat(ticket.closed_at)} if ticket.rating else None,
-        "created_at": isoformat(ticket.created_at),
-        "version": ticket.version,
-        "allowed_actions": _actions(ticket, status, roles, viewer),
-    }
+_STATUS_LABELS = {status.value: label for status, label in lc.STATUS_LABELS.items()}
 
 
-def _actions(ticket: Ticket, status: lc.Status, roles: set[str], viewer: User | None) -> list[str]:
+class _Answer:
+    """One answer's tickets as its viewer sees them. What depends on the viewer and not on
+    the ticket alone (the roles and actions at a unit in a status, a category's and a unit's
+    shown fields) is worked out once per answer: a page of twenty tickets names a few units,
+    categories and statuses, not twenty."""
+
+    __slots__ = ("viewer", "coord", "base", "_actions", "_categories", "_units")
+
+    def __init__(self, viewer: User | None, coord: str, base: str):
+        self.viewer, self.coord, self.base = viewer, coord, base
+        self._actions: dict[tuple, tuple[str, ...]] = {}
+        self._categories: dict[int, dict] = {}
+        self._units: dict[int, dict] = {}
+
+    def ticket(self, ticket: TicketView, staff: bool) -> dict:
+        """`staff`: the viewer is staff in scope and is shown the reporter's masked phone."""
+        lat, lng = from_wgs84(ticket.lat, ticket.lng, self.coord)
+        base = self.base
+        return {
+            "id": ticket.id,
+            "status": ticket.status,
+            "status_label": _STATUS_LABELS[ticket.status],
+            "category": self._category(ticket.category),
+            "description": ticket.description,
+            "lat": round(lat, 7), "lng": round(lng, 7), "coord": self.coord,
+            "address": ticket.address,
+            "unit": self._unit(ticket.unit),
+            "triage": ticket.triage,
+            "held": ticket.held,
+            "reporter": _reporter(ticket, self.viewer, staff),
+            "assignee": {"id": ticket.assignee_id, "display": ticket.assignee_nickname or "承办人"}
+            if ticket.assignee_id else None,
+            "priority": ticket.priority,
+            "respond_by": ticket.respond_by,
+            "resolve_by": ticket.resolve_by,
+            "due_at": ticket.resolve_by,
+            "responded_at": ticket.responded_at,
+            "resolved_at": ticket.resolved_at,
+            "overdue": ticket.overdue,
+            "redo": ticket.redo_count > 0,
+            "redo_count": ticket.redo_count,
+            "return_reason": ticket.return_reason,
+            "duplicate_of": ticket.duplicate_of_id,
+            "media": [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in ticket.report_media or ()],
+            "supporters": ticket.supporters,
+            "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating],
+                       "comment": ticket.rating_comment or "", "at": ticket.closed_at} if ticket.rating else None,
+            "created_at": ticket.created_at,
+            "version": ticket.version,
+            "allowed_actions": self._allowed(ticket),
+        }
+
+    def _category(self, category) -> dict:
+        shown = self._categories.get(category.id)
+        if shown is None:
+            shown = self._categories[category.id] = {"code": category.code, "name": category.name,
+                                                     "icon": category.icon}
+        return shown
+
+    def _unit(self, unit) -> dict:
+        shown = self._units.get(unit.id)
+        if shown is None:
+            shown = self._units[unit.id] = {"id": unit.id, "code": unit.code, "name": unit.name}
+        return shown
+
+    def _allowed(self, ticket: TicketView) -> list[str]:
+        """What the viewer may do now, decided by everything roles_for and _actions read."""
+        viewer = self.viewer
+        if viewer is None:
+            return []
+        key = (ticket.unit.id, ticket.status, ticket.held, ticket.reporter_id == viewer.id,
+               ticket.assignee_id == viewer.id)
+        found = self._actions.get(key)
+        if found is None:
+            status = lc.Status(ticket.status)
+            found = self._actions[key] = tuple(_actions(ticket, status, roles_for(viewer, ticket), viewer))
+        return list(found)
+
+
+def _actions(ticket: TicketView, status: lc.Status, roles: set[str], viewer: User) -> list[str]:
     """What the viewer may do now: the lifecycle's actions, plus "me too" on others' open reports."""
-    if viewer is None:
-        return []
     actions = lc.allowed_actions(status, roles)
     if status in lc.OPEN and not ticket.held and ticket.reporter_id != viewer.id:
         actions.append("support")

@@ -10,8 +10,8 @@ from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
-from ..sqljson import json_object, utc
-from ..timeutil import UTCDateTime
+from ..sqljson import json_object, utc_iso
+from ..timeutil import UTCDateTime, isoformat
 from ..units.geo import distance_m, to_wgs84
 from ..units.locator import subtree_ids
 from . import lifecycle as lc
@@ -51,16 +51,16 @@ _VIEWS_BY_IDS = _VIEW.where(_t.c.id.in_(sa.bindparam("ids", expanding=True))).or
 
 
 class TicketView:
-    """A ticket as a read shows it: its columns by their model names (times aware UTC,
-    flags bool), `category` and `unit` from the directory, `assignee_nickname` and
-    `reporter_phone_enc` (None in lists). The presenters and the permission checks read it
-    as they would a Ticket; nothing writes it."""
+    """A ticket as a read shows it: its columns by their model names (times as answers
+    write them, ISO 8601 in UTC; flags bool), `category` and `unit` from the directory,
+    `assignee_nickname` and `reporter_phone_enc` (None in lists). The permission checks
+    read it as they would a Ticket, the presenters show it; nothing writes it."""
 
     def __init__(self, fields: dict, category, unit):
         fields.setdefault("reporter_phone_enc", None)
         for name in _TIMES:
             if fields[name] is not None:
-                fields[name] = utc(fields[name])
+                fields[name] = utc_iso(fields[name])
         for name in _FLAGS:
             fields[name] = bool(fields[name])
         if isinstance(fields["report_media"], str):  # SQLite nests a JSON column as its text
@@ -71,7 +71,7 @@ class TicketView:
 
 
 def _views(rows) -> list[TicketView]:
-    found = [jsonio.loads(text) for text, in rows]
+    found = [jsonio.loads(text) for text, in rows.fetchall()]
     units = directory.units({f["unit_id"] for f in found})
     categories = directory.categories()
     return [TicketView(f, categories[f["category_id"]], units[f["unit_id"]]) for f in found]
@@ -95,7 +95,9 @@ def view_of_report(ticket: Ticket) -> TicketView:
     own phone), so there is nothing to read back."""
     view = TicketView.__new__(TicketView)
     fields = {c.key: getattr(ticket, c.key) for c in _VIEW_COLUMNS if c.table is _t}
-    fields.update(assignee_nickname=None, reporter_phone_enc=None)
+    for name in _TIMES:
+        fields[name] = isoformat(fields[name])
+    fields.update(status=lc.Status(ticket.status).value, assignee_nickname=None, reporter_phone_enc=None)
     view.__dict__.update(fields)
     view.category = directory.categories()[ticket.category_id]
     view.unit = directory.unit(ticket.unit_id)

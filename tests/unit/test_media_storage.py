@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
 import stat
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import pytest
 
 from server.media import storage as storage_mod
-from server.media.storage import LocalStorage, MediaStorage, make_key, validate_key
+from server.media.storage import LocalStorage, MediaStorage, make_key, url_path, validate_key
 
 SHA = "ab" + "0123456789abcdef" * 3 + "0123456789abcd"
 assert len(SHA) == 64
@@ -160,3 +162,19 @@ def test_make_key_uses_utc_date():
 def test_make_key_rejects_bad_parts(sha, ext, suffix):
     with pytest.raises(ValueError):
         make_key(sha, ext, suffix=suffix)
+
+
+@pytest.mark.parametrize("key", [
+    make_key("ab" * 32, "jpg"), make_key("cd" * 32, "jpg", suffix="-thumb"), "2026/11/ab/a b.jpg",
+    "2026/11/照片.jpg", "a%2Fb.jpg", "a?b#c.jpg", "x+y=z&w.png", "~user/file.webp",
+])
+def test_a_key_in_a_url_is_percent_encoded_exactly_where_quote_encodes_it(key):
+    assert url_path(key) == quote(key)
+
+
+def test_url_path_agrees_with_quote_on_any_text():
+    rng = random.Random(7)
+    alphabet = "abcXYZ019/._-~ %?#&+=:;@!$'()*,[]照片\\"
+    for _ in range(3000):
+        key = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24)))
+        assert url_path(key) == quote(key), key
