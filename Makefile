@@ -39,7 +39,7 @@ test-miniprogram:
 
 # HTTP benchmark on MariaDB with wrk (apt-get install -y wrk); writes docs/PERFORMANCE.md. Not part of `make test`.
 bench: install
-	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

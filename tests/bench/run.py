@@ -253,6 +253,43 @@ def database_settled(max_wait: float = 120.0, idle: float = 0.15, quiet_for: int
     return time.monotonic() - started
 
 
+_WAITS = ("Innodb_buffer_pool_reads", "Innodb_row_lock_waits", "Innodb_log_waits")
+
+
+def _steal_ticks() -> int:
+    """CPU time the hypervisor gave to others while this machine wanted it (/proc/stat)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        return int(fields[8])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def waits_snapshot() -> dict:
+    """What requests may wait for besides CPU, so far: pages MariaDB had to read from disk
+    (its buffer pool did not hold them), row-lock and redo-log waits, and stolen CPU time."""
+    conn = datagen.connect()
+    try:
+        cur = conn.cursor()
+        cur.execute("SHOW GLOBAL STATUS WHERE Variable_name IN (%s)" % ", ".join(["%s"] * len(_WAITS)), _WAITS)
+        found = {name: int(value) for name, value in cur.fetchall()}
+    finally:
+        conn.close()
+    return {**{name: found.get(name, 0) for name in _WAITS}, "steal": _steal_ticks(), "wall": time.monotonic()}
+
+
+def waits_per_request(before: dict, after: dict, requests: int) -> dict:
+    per = max(requests, 1)
+    wall = max(after["wall"] - before["wall"], 1e-9)
+    return {
+        "disk_reads_per_req": (after["Innodb_buffer_pool_reads"] - before["Innodb_buffer_pool_reads"]) / per,
+        "row_lock_waits": after["Innodb_row_lock_waits"] - before["Innodb_row_lock_waits"],
+        "log_waits": after["Innodb_log_waits"] - before["Innodb_log_waits"],
+        "steal_share": (after["steal"] - before["steal"]) / os.sysconf("SC_CLK_TCK") / (wall * (os.cpu_count() or 1)),
+    }
+
+
 def cpu_snapshot(master: int | None) -> dict:
     """CPU seconds used so far by the gunicorn master and its workers (live and reaped:
     max_requests recycles them) and by MariaDB (all of its clients, so on a shared
@@ -291,9 +328,9 @@ def wrk(server: "Gunicorn", lines: list[str], mode: str, args, workdir: str, nam
                 spies.append(subprocess.Popen(["py-spy", "record", "--nonblocking", "-p", str(pid), "-o", out,
                                                "-d", str(int(seconds))], stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL))
-        before = cpu_snapshot(master)
+        waits_before, before = waits_snapshot(), cpu_snapshot(master)
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        after = cpu_snapshot(master)
+        after, waits_after = cpu_snapshot(master), waits_snapshot()
         for spy in spies:
             spy.wait()
         time.sleep(1)  # what wrk left in flight is served before the next run starts
@@ -307,6 +344,7 @@ def wrk(server: "Gunicorn", lines: list[str], mode: str, args, workdir: str, nam
         data["loadavg_after"] = loadavg()[0]
         data["app_cpu_ms"] = (after["app"] - before["app"]) / max(data["requests"], 1) * 1000
         data["db_cpu_ms"] = (after["db"] - before["db"]) / max(data["requests"], 1) * 1000
+        data.update(waits_per_request(waits_before, waits_after, data["requests"]))
         result[phase] = data
     run = result["run"]
     run["sent_total"] = sum(r["requests"] for r in result.values())
@@ -633,6 +671,10 @@ def report(kind: str, result: dict) -> None:
         + (f"  {share:5.0%} of ceiling" if share is not None else "")
         + (f" ({r['ceiling']['rps']:.0f} req/s right after)" if r.get("ceiling") else "")
         + (f"; {r['rps'] / r['ceiling_page']['rps']:.0%} of a bare page of 20" if r.get("ceiling_page") else "")
+        + (f"  {r['disk_reads_per_req']:.2f} disk reads/req" if r.get("disk_reads_per_req") else "")
+        + (f", {r['row_lock_waits']} row-lock waits" if r.get("row_lock_waits") else "")
+        + (f", {r['log_waits']} redo-log waits" if r.get("log_waits") else "")
+        + (f", {r['steal_share']:.0%} of the CPU stolen" if r.get("steal_share", 0) >= 0.005 else "")
         + (f"  ({r['errors']} errors)" if r["errors"] else ""))
 
 
@@ -667,8 +709,9 @@ def verdicts(results: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 def table(res: dict) -> str:
     rows = ["| load | requests/s | p50 ms | p90 ms | p99 ms | of ceiling | ceiling right after, req/s | "
-            "of a bare page of 20 right after | errors | CPU ms/request: gunicorn | MariaDB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "of a bare page of 20 right after | errors | CPU ms/request: gunicorn | MariaDB | "
+            "disk reads/request | CPU stolen |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for kind in ("ceiling_select", "ceiling_insert", "ceiling_page") + LOADS + ("get_recycled",):
         if kind not in res:
             continue
@@ -680,8 +723,14 @@ def table(res: dict) -> str:
         rows.append(f"| {LABELS[kind]} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p90_us'] / 1000:.1f} | "
                     f"{r['p99_us'] / 1000:.1f} | "
                     f"{'' if share is None else f'{share:.0%}'} | {after} | {page} | {r['errors']} | {r['app_cpu_ms']:.2f} | "
-                    f"{r['db_cpu_ms']:.2f} |")
+                    f"{r['db_cpu_ms']:.2f} | {_figure(r, 'disk_reads_per_req', '{:.2f}')} | "
+                    f"{_figure(r, 'steal_share', '{:.0%}')} |")
     return "\n".join(rows)
+
+
+def _figure(r: dict, key: str, fmt: str) -> str:
+    """A figure of the run, or nothing for one recorded before the harness measured it."""
+    return fmt.format(r[key]) if key in r else ""
 
 
 def before_after(results: list[dict]) -> str:
@@ -762,6 +811,10 @@ the same machine.
 
 CPU ms/request is read from `/proc` (gunicorn master and workers; MariaDB as a whole, so others' queries on
 a shared machine count there too), which says more than requests/s when the machine is not idle.
+Disk reads/request are the pages MariaDB had to read from disk during the load (`Innodb_buffer_pool_reads`:
+its buffer pool did not hold them), each a wait of its own on a shared disk; CPU stolen is the share of
+the machine's CPU time that its hypervisor gave to others during the load (`/proc/stat`), which stalls
+every process at once.
 
 - **GET one ticket**: a resident reads a random ticket (of all of them), `GET /api/v1/tickets/<id>`.
 - **staff list of 20 (keyset)**: grid workers, cadres and a street head read `GET /api/v1/tickets?scope=unit&limit=20`:
