@@ -134,7 +134,7 @@ class TicketRating(db.Model):
     __table_args__ = (sa.UniqueConstraint("ticket_id", "user_id", "round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))  # indexed by the unique key
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     by_reporter: Mapped[bool] = mapped_column()
     round: Mapped[int] = mapped_column(default=0)  # the ticket's redo count when rated
