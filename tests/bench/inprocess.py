@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--profile", default="")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--callers", default="", help="with --profile: who calls functions matching this")
+    parser.add_argument("--callees", default="", help="with --profile: what functions matching this call")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per load")
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--ceiling", action="store_true", help="also count the ceiling app's GET (tests/bench/ceiling_app.py)")
@@ -123,6 +124,8 @@ def main() -> None:
             by_package(stats, args.n)
             if args.callers:
                 stats.print_callers(args.callers)
+            if args.callees:
+                stats.print_callees(args.callees)
 
 
 def by_package(stats: pstats.Stats, n: int) -> None:
