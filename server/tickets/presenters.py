@@ -81,18 +81,16 @@ _STATUS_LABELS = {status.value: label for status, label in lc.STATUS_LABELS.item
 
 
 class _Answer:
-    """One answer's tickets as its viewer sees them. What depends on the viewer and not on
-    the ticket alone (the roles and actions at a unit in a status, a category's and a unit's
-    shown fields) is worked out once per answer: a page of twenty tickets names a few units,
-    categories and statuses, not twenty."""
+    """One answer's tickets as its viewer sees them. What the viewer may do depends on the
+    ticket only through its unit, status, hold and whether the viewer reported it or was
+    assigned it, so it is worked out once per such combination: a page of twenty tickets
+    names a few, not twenty."""
 
-    __slots__ = ("viewer", "coord", "base", "_actions", "_categories", "_units")
+    __slots__ = ("viewer", "coord", "base", "_actions")
 
     def __init__(self, viewer: User | None, coord: str, base: str):
         self.viewer, self.coord, self.base = viewer, coord, base
         self._actions: dict[tuple, tuple[str, ...]] = {}
-        self._categories: dict[int, dict] = {}
-        self._units: dict[int, dict] = {}
 
     def ticket(self, ticket: TicketView, staff: bool) -> dict:
         """`staff`: the viewer is staff in scope and is shown the reporter's masked phone."""
@@ -102,11 +100,11 @@ class _Answer:
             "id": ticket.id,
             "status": ticket.status,
             "status_label": _STATUS_LABELS[ticket.status],
-            "category": self._category(ticket.category),
+            "category": {"code": ticket.category.code, "name": ticket.category.name, "icon": ticket.category.icon},
             "description": ticket.description,
             "lat": round(lat, 7), "lng": round(lng, 7), "coord": self.coord,
             "address": ticket.address,
-            "unit": self._unit(ticket.unit),
+            "unit": {"id": ticket.unit.id, "code": ticket.unit.code, "name": ticket.unit.name},
             "triage": ticket.triage,
             "held": ticket.held,
             "reporter": _reporter(ticket, self.viewer, staff),
@@ -131,19 +129,6 @@ class _Answer:
             "version": ticket.version,
             "allowed_actions": self._allowed(ticket),
         }
-
-    def _category(self, category) -> dict:
-        shown = self._categories.get(category.id)
-        if shown is None:
-            shown = self._categories[category.id] = {"code": category.code, "name": category.name,
-                                                     "icon": category.icon}
-        return shown
-
-    def _unit(self, unit) -> dict:
-        shown = self._units.get(unit.id)
-        if shown is None:
-            shown = self._units[unit.id] = {"id": unit.id, "code": unit.code, "name": unit.name}
-        return shown
 
     def _allowed(self, ticket: TicketView) -> list[str]:
         """What the viewer may do now, decided by everything roles_for and _actions read."""

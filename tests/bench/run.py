@@ -540,9 +540,7 @@ def run_scale(n: int, args, workdir: str) -> dict:
         log(f"  generated {info['tickets']:,} tickets, {info['events']:,} events, {info['media']:,} photos in "
             f"{info['total_seconds']:.1f} s ({info['open']:,} open); MariaDB settled in {database_settled():.0f} s")
         result["data_bytes"], result["buffer_pool"] = data_size(name)
-        log(f"  data set {result['data_bytes'] >> 20:,} MiB (tables and indexes) in a "
-            f"{result['buffer_pool'] >> 20:,} MiB buffer pool"
-            + ("" if result["data_bytes"] < result["buffer_pool"] else ": it does not fit, some pages come from disk"))
+        log("  " + _data_line(result).strip())
         url = datagen.sql_url(name)
 
         # 1. The ceiling.
