@@ -1,7 +1,12 @@
-"""Engine settings per backend: utf8mb4 on MySQL, WAL and foreign keys on SQLite."""
+"""Engine settings per backend: utf8mb4 on MySQL, WAL and foreign keys on SQLite, and a
+connection's return to the pool without a ROLLBACK it does not need."""
 from __future__ import annotations
 
+import functools
+
+import sqlalchemy as sa
 from flask import Flask
+from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
@@ -22,6 +27,8 @@ def configure_engine_options(app: Flask) -> None:
     elif url.get_backend_name() == "sqlite":
         options.pop("pool_recycle", None)
         options.setdefault("connect_args", {"timeout": 30})
+    # The pool's own rollback on return is replaced by _reset_if_in_transaction (install_listeners).
+    options.setdefault("pool_reset_on_return", None)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -34,9 +41,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _in_transaction(dbapi_connection) -> bool:
+    """Whether the connection is inside a transaction, as its driver knows without asking:
+    PyMySQL keeps the server's status flags from its last answer, sqlite3 tracks its own.
+    Any other driver: assume so."""
+    status = getattr(dbapi_connection, "server_status", None)
+    if isinstance(status, int):
+        return bool(status & SERVER_STATUS_IN_TRANS)
+    in_transaction = getattr(dbapi_connection, "in_transaction", None)
+    return in_transaction if isinstance(in_transaction, bool) else True
+
+
+def _reset_if_in_transaction(dbapi_connection, _record, reset_state) -> None:
+    """A connection going back to the pool is rolled back only when a transaction is open.
+    The pool's default rolls back every time, but every request here ends in its commit
+    (or its rollback), so that ROLLBACK was a round trip per request doing nothing."""
+    if not reset_state.terminate_only and _in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
+def install_pool_reset(engine: Engine) -> None:
+    """With `pool_reset_on_return=None` (configure_engine_options), the reset the pool runs."""
+    event.listen(engine, "reset", _reset_if_in_transaction)
+
+
 def install_listeners(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
+        install_pool_reset(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
 
@@ -69,3 +101,24 @@ def register_request_commit(app: Flask) -> None:
             db.session.rollback()
             return database_error_response(err)
         return response
+
+
+@functools.cache
+def _skipping(table: sa.Table, conflict: tuple[str, ...], dialect: str):
+    if dialect in ("mysql", "mariadb"):
+        return sa.insert(table).prefix_with("IGNORE")
+    if dialect == "sqlite":
+        return sa.insert(table).prefix_with("OR IGNORE")
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    raise NotImplementedError(f"no duplicate-skipping INSERT for {dialect}")
+
+
+def insert_skipping_duplicates(table: sa.Table, *conflict: str):
+    """An INSERT that adds nothing for a row whose unique key (`conflict`, its columns) is
+    already taken, where a failed INSERT would cost a savepoint around it: IGNORE on
+    MySQL/MariaDB, OR IGNORE on SQLite, ON CONFLICT DO NOTHING on PostgreSQL. The result's
+    rowcount says how many rows went in."""
+    return _skipping(table, conflict, db.session.get_bind().dialect.name)

@@ -6,14 +6,13 @@ the template has a template id and the user came through WeChat, otherwise the i
 """
 from __future__ import annotations
 
-import functools
-
 import json
 
 from flask import current_app
 import sqlalchemy as sa
 
 from ..auth.models import StaffPost, User, is_wechat_openid
+from ..db_setup import insert_skipping_duplicates
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import INBOX, PENDING, Notification
@@ -84,7 +83,7 @@ def _queue(keys: dict[int, str | None], template: str, title: str, body: str, ti
                      "state": PENDING if channel != "inbox" else INBOX, "next_attempt_at": now, "created_at": now})
     if not rows:
         return
-    db.session.execute(_insert_skipping_duplicates(db.session.get_bind().dialect.name), rows)
+    db.session.execute(insert_skipping_duplicates(Notification.__table__, "dedupe_key"), rows)
 
 
 _users, _posts = User.__table__, StaffPost.__table__
@@ -93,17 +92,3 @@ _RECIPIENTS = sa.select(
     _users.c.id, _users.c.openid, _users.c.wecom_userid,
     sa.exists().where(_posts.c.user_id == _users.c.id).label("staff"),
 ).where(_users.c.id.in_(sa.bindparam("ids", expanding=True)))
-
-
-@functools.cache
-def _insert_skipping_duplicates(dialect: str):
-    table = Notification.__table__
-    if dialect in ("mysql", "mariadb"):
-        return sa.insert(table).prefix_with("IGNORE")
-    if dialect == "sqlite":
-        return sa.insert(table).prefix_with("OR IGNORE")
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-
-        return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    raise NotImplementedError(f"no duplicate-skipping INSERT for {dialect}")

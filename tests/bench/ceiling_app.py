@@ -8,7 +8,8 @@ figures.
     DATABASE_URL=mysql+pymysql://... gunicorn -c deploy/gunicorn.conf.py tests.bench.ceiling_app:app
 
 No auth, no schemas, no logging, no hooks: what is left is Flask's routing and JSON,
-SQLAlchemy's ORM and pool (pre-ping on checkout, as in the service), PyMySQL and
+SQLAlchemy's ORM and pool (pre-ping on checkout and the rollback on return only when a transaction
+is open, as in the service), PyMySQL and
 MariaDB's commit.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.config import Config
-from server.db_setup import configure_engine_options
+from server.db_setup import configure_engine_options, install_pool_reset
 
 
 class Base(DeclarativeBase):
@@ -60,6 +61,8 @@ def create_app() -> Flask:
     configure_engine_options(app)
     app.json.ensure_ascii = False
     db.init_app(app)
+    with app.app_context():
+        install_pool_reset(db.engine)
 
     @app.get("/items/<int:item_id>")
     def get_item(item_id):

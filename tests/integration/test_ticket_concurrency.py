@@ -2,11 +2,16 @@
 Real threads, each with its own connection (and, on MySQL, its own transaction)."""
 import threading
 
+import pytest
 import sqlalchemy as sa
 
+from server.auth.models import User
 from server.extensions import db
+from server.tickets import operations
 from server.tickets.models import Ticket, TicketEvent, TicketRating
-from tests.api.helpers import act, photo, report
+from server.tickets.schemas import TicketCreateSchema
+from tests.api.helpers import IN_HQ_1_1, act, photo, report, user_id
+from tests.conftest import MYSQL
 
 N = 8
 
@@ -83,4 +88,44 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(demo, login
     ids = {i for s, i in results if s in (200, 201)}
     assert len(ids) == 1, results
     assert all(s in (200, 201, 409) for s, _ in results), results
+    assert db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 1
+
+
+@pytest.mark.skipif(not MYSQL, reason="SQLite lets one writer in at a time: the retry cannot begin until the first ends")
+def test_a_retry_while_the_first_attempt_is_open_waits_and_gets_its_ticket(demo, login):
+    """The client gives up on a slow report and sends it again with the same key while the
+    first is still in its transaction: the retry waits for it, then answers its ticket."""
+    client = demo.test_client()
+    resident = login("resident")
+    uid = user_id(client, resident)
+    body = {"category": "streetlight", "description": "路灯不亮了，晚上很黑", **IN_HQ_1_1}
+    db.session.commit()
+    db.session.remove()
+    open_, release, first, second = threading.Event(), threading.Event(), {}, {}
+
+    def first_attempt():
+        with demo.app_context():
+            ticket, created = operations.report(db.session.get(User, uid), TicketCreateSchema().load(body), "slow-report-0001")
+            first.update(id=ticket.id, created=created)
+            open_.set()
+            release.wait(timeout=20)
+            db.session.commit()
+
+    def retry():
+        with demo.app_context():
+            res = demo.test_client().post("/api/v1/tickets", json=body,
+                                          headers={**resident, "Idempotency-Key": "slow-report-0001"})
+            second.update(status=res.status_code, id=(res.json or {}).get("id"))
+
+    threads = [threading.Thread(target=first_attempt)]
+    threads[0].start()
+    assert open_.wait(timeout=20)
+    threads.append(threading.Thread(target=retry))
+    threads[1].start()
+    threads[1].join(timeout=1)
+    assert threads[1].is_alive(), second  # waiting for the first attempt's key
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert first["created"] and second == {"status": 200, "id": first["id"]}
     assert db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 1
