@@ -57,6 +57,16 @@ if _env("LOG_FORMAT", "").strip().lower() == "json":
     }
 
 
+# Imported when the master reads this file (at start and on every reload), never first in
+# child_exit: that hook runs in the master's SIGCHLD handler, and when two workers exit at once
+# (a reload) the second signal would interrupt the first one's import half-way and the master
+# would die of the half-imported module.
+if _env("PROMETHEUS_MULTIPROC_DIR"):
+    from prometheus_client import multiprocess as _metrics
+else:
+    _metrics = None
+
+
 def on_starting(server):
     """Start from empty metric files: counts from a previous run of the master are not ours."""
     path = _env("PROMETHEUS_MULTIPROC_DIR")
@@ -69,7 +79,5 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    if _env("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
+    if _metrics is not None:
+        _metrics.mark_process_dead(worker.pid)
