@@ -74,7 +74,7 @@ def main() -> None:
             client.post("/api/v1/me/consent", json={"policy_version": version}, headers=headers)
         return headers
 
-    resident, grid = token("inprocess-resident", consent=True), token("grid")
+    resident, grid, head = token("inprocess-resident", consent=True), token("grid"), token("head")
     with app.app_context():
         # Answered tickets and their reporters (run.py --keep leaves the raters' unused ones).
         answered = db.session.execute(sa.text(
@@ -95,6 +95,7 @@ def main() -> None:
         "me": lambda: client.get("/api/v1/me", headers=resident),
         "get": lambda: client.get(f"/api/v1/tickets/{rng.choice(ids).id}", headers=resident),
         "list": lambda: client.get("/api/v1/tickets?scope=unit&limit=20", headers=grid),
+        "list_head": lambda: client.get("/api/v1/tickets?scope=unit&limit=20", headers=head),  # a street's units
         "nearby": lambda: client.get("/api/v1/tickets/nearby?lat=%f&lng=%f&radius=200" % tuple(rng.choice(open_places)),
                                      headers=resident),
         "rate": rate,
