@@ -31,7 +31,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ sys.path.insert(0, HERE)
 import requests  # noqa: E402
 
 import datagen  # noqa: E402
+from tests.e2e.live import free_port  # noqa: E402  (below the ephemeral range)
 
 BIN = os.path.dirname(sys.executable)
 REPLAY = os.path.join(HERE, "lua", "replay.lua")
@@ -140,30 +140,6 @@ def buffer_pool(enabled: bool):
 
 
 # --- gunicorn -----------------------------------------------------------------------------
-
-
-def _ephemeral_low() -> int:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port() -> int:
-    """A free port below the kernel's range for outgoing connections: a port from that range
-    (what binding port 0 gives) can be taken, between this check and gunicorn's bind, by one of
-    the thousands of client connections a load opens, and gunicorn then cannot start."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(10_000, _ephemeral_low())
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
 
 
 class Gunicorn:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,7 +16,25 @@ BIN = os.path.dirname(sys.executable)
 
 
 def free_port() -> int:
-    with socket.socket() as s:
+    """A free port below the ephemeral range. A port from that range (what binding port 0
+    gives) can be handed to some client's outgoing connection (gunicorn's to the database, a
+    load's to gunicorn) between this check and the server's bind, or while a server is down
+    and must bind it again."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:          # a crowded machine: any port will have to do
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

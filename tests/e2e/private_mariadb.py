@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import atexit
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 import pymysql
+
+from tests.e2e.live import free_port
 
 # Debian and Ubuntu keep the server in /usr/sbin, often not on a user's PATH.
 _SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin",
@@ -30,29 +30,6 @@ def binaries() -> tuple[str | None, str | None]:
     server = shutil.which("mariadbd", path=_SEARCH)
     install = shutil.which("mariadb-install-db", path=_SEARCH) or shutil.which("mysql_install_db", path=_SEARCH)
     return server, install
-
-
-def _free_port() -> int:
-    """A free port below the ephemeral range. While the server is down, the port must not be
-    handed to some client's outgoing connection (gunicorn's to the database, the test's to
-    gunicorn), or the server could not bind it again."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
-            low = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(max(1024, low - 12000), low)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as s:          # a crowded machine: any port will have to do
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # Shared by the bootstrap and every start: the same data files must be readable by both.
@@ -81,7 +58,7 @@ class PrivateMariaDB:
             self.datadir = os.path.join(self.tmp, "data")
             self.socket = os.path.join(self.tmp, "mariadb.sock")
             self.errlog = os.path.join(self.tmp, "error.log")
-            self.port = _free_port()
+            self.port = free_port()  # below the ephemeral range: free again after a restart
             install = [self.install, "--no-defaults", f"--datadir={self.datadir}",
                        "--auth-root-authentication-method=normal", "--skip-test-db", *_SMALL]
             if os.geteuid() == 0:
