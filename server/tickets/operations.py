@@ -216,23 +216,23 @@ def report(user: User, data: dict, idempotency_key: str | None = None) -> tuple[
     return ticket, True
 
 
-def _column_defaults(model) -> tuple[dict, set[str]]:
-    """A model's columns with the value an INSERT gives them when none is named (their
+def _column_defaults(table: sa.Table) -> tuple[dict, set[str]]:
+    """A table's columns with the value an INSERT gives them when none is named (their
     scalar default, else NULL), and the columns whose default is computed (to be named)."""
     values, computed = {}, set()
-    for attr in sa.inspect(model).column_attrs:
-        column = attr.columns[0]
+    for column in table.columns:
         if column.primary_key:
             continue
         if column.default is not None and not column.default.is_scalar:
-            computed.add(attr.key)
+            computed.add(column.key)
         else:
-            values[attr.key] = column.default.arg if column.default is not None else None
+            values[column.key] = column.default.arg if column.default is not None else None
     return values, computed
 
 
+# The model's attributes are named as its columns, so one dict serves the INSERT and the object.
 _ADD_TICKET = Ticket.__table__.insert()
-_TICKET_DEFAULTS, _TICKET_COMPUTED = _column_defaults(Ticket)
+_TICKET_DEFAULTS, _TICKET_COMPUTED = _column_defaults(Ticket.__table__)
 
 
 def _new_ticket(**given) -> Ticket:

@@ -8,9 +8,8 @@ figures.
     DATABASE_URL=mysql+pymysql://... gunicorn -c deploy/gunicorn.conf.py tests.bench.ceiling_app:app
 
 No auth, no schemas, no logging, no hooks: what is left is Flask's routing and JSON,
-SQLAlchemy's ORM and pool (pre-ping on checkout and the rollback on return only when a transaction
-is open, as in the service), PyMySQL and
-MariaDB's commit.
+SQLAlchemy's ORM and pool (pre-ping on checkout, and a rollback on return only when a
+transaction is open, as in the service), PyMySQL and MariaDB's commit.
 """
 from __future__ import annotations
 

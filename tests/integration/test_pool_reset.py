@@ -12,10 +12,8 @@ from tests.conftest import MYSQL
 @pytest.fixture
 def engine(app, database_url):
     """One pooled connection with the app's engine settings, so each checkout gets it back."""
-    options = {k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k not in ("pool_size", "max_overflow")}
-    if not MYSQL:
-        options.pop("pool_recycle", None)
-    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0, **options)
+    options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_size": 1, "max_overflow": 0}
+    engine = sa.create_engine(database_url, **options)
     install_pool_reset(engine)
     yield engine
     engine.dispose()
