@@ -33,6 +33,9 @@ class Config:
         self.WECHAT_API_BASE = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
         self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
         self.TOKEN_TTL_HOURS = int(env.get("TOKEN_TTL_HOURS", str(24 * 7)))
+        # With REDIS_URL: how long a process may keep a signed-in user between requests, at
+        # most (each request still asks Redis whether they changed; 0 turns the cache off).
+        self.VIEWER_CACHE_SECONDS = float(env.get("VIEWER_CACHE_SECONDS", "60"))
         self.MEDIA_ROOT = env.get("MEDIA_ROOT", "")  # filled in create_app
         self.RATING_WINDOW_DAYS = int(env.get("RATING_WINDOW_DAYS", "7"))
         # PIPL: the privacy policy version a user must have agreed to before reporting, and

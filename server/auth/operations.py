@@ -12,7 +12,7 @@ from ..extensions import db
 from ..timeutil import utcnow
 from ..units.models import Unit
 from ..wechat.service import get_wechat
-from . import sessions
+from . import sessions, viewer_cache
 from .models import AuthToken, Role, StaffPost, User
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ def grant_post(openid: str, unit_code: str, role_name: str) -> StaffPost:
 def revoke_post(openid: str, unit_code: str, role_name: str) -> bool:
     user, unit, role = _user_by_openid(openid), _unit_by_code(unit_code), _role(role_name)
     deleted = db.session.execute(
-        sa.delete(StaffPost).where(StaffPost.user_id == user.id, StaffPost.unit_id == unit.id, StaffPost.role == role)
+        sa.delete(StaffPost).where(StaffPost.user_id == user.id, StaffPost.unit_id == unit.id, StaffPost.role == role),
+        execution_options={viewer_cache.OPTION: (user.id,)},
     ).rowcount
     db.session.expire(user, ["posts"])
     return bool(deleted)

@@ -15,6 +15,7 @@ from ..errors import Unauthorized
 from ..extensions import db
 from ..sqljson import json_object, utc
 from ..timeutil import utcnow
+from . import viewer_cache
 from .models import AuthToken, Role, StaffPost, User, is_wechat_openid
 
 _tokens, _users, _posts = AuthToken.__table__, User.__table__, StaffPost.__table__
@@ -26,8 +27,8 @@ _tokens, _users, _posts = AuthToken.__table__, User.__table__, StaffPost.__table
 _VIEWER = (
     sa.select(json_object((
         _tokens.c.id.label("token_id"), _users.c.id, _users.c.openid, _users.c.nickname, _users.c.phone_enc,
-        _users.c.wecom_userid, _users.c.is_dev, _users.c.created_at, _posts.c.id.label("post_id"), _posts.c.unit_id,
-        _posts.c.role)))
+        _users.c.wecom_userid, _users.c.is_dev, _users.c.created_at, _tokens.c.expires_at.label("token_expires_at"),
+        _posts.c.id.label("post_id"), _posts.c.unit_id, _posts.c.role)))
     .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id).outerjoin(_posts, _posts.c.user_id == _users.c.id))
     .where(_tokens.c.token_hash == sa.bindparam("token_hash"), _tokens.c.revoked_at.is_(None),
            _tokens.c.expires_at > sa.bindparam("now", type_=_tokens.c.expires_at.type))
@@ -59,6 +60,7 @@ class Viewer:
     is_dev: bool
     created_at: datetime
     token_id: int
+    token_expires_at: datetime
     posts: tuple[Post, ...]
 
     @property
@@ -92,11 +94,18 @@ def _viewer_of(rows: list[dict]) -> Viewer:
                           for row in rows if row["post_id"] is not None and row["unit_id"] in units),
                          key=lambda post: post.id))
     return Viewer(first["id"], first["openid"], first["nickname"] or "", first["phone_enc"], first["wecom_userid"],
-                  bool(first["is_dev"]), utc(first["created_at"]), first["token_id"], posts)
+                  bool(first["is_dev"]), utc(first["created_at"]), first["token_id"], utc(first["token_expires_at"]), posts)
+
+
+def _load(token_hash: str) -> Viewer | None:
+    rows = [jsonio.loads(text) for text, in db.session.connection().execute(
+        _VIEWER, {"token_hash": token_hash, "now": utcnow()})]
+    return _viewer_of(rows) if rows else None
 
 
 def viewer() -> Viewer | None:
-    """The request's signed-in user, looked up once per request (one query).
+    """The request's signed-in user, looked up once per request (one query, or none when
+    this process kept them and Redis says nothing changed: viewer_cache.py).
 
     A bearer token that is sent but no longer valid (expired, logged out, of a deleted
     account, or never issued) is refused with 401 everywhere, public routes included: the
@@ -106,9 +115,12 @@ def viewer() -> Viewer | None:
         token = _bearer()
         cached = None
         if token:
-            rows = [jsonio.loads(text) for text, in db.session.connection().execute(
-                _VIEWER, {"token_hash": _hash(token), "now": utcnow()})] if len(token) <= 256 else []
-            cached = _viewer_of(rows) if rows else _REFUSED
+            found = None
+            if len(token) <= 256:
+                token_hash = _hash(token)
+                kept = viewer_cache.cache()
+                found = kept.viewer(token_hash, lambda: _load(token_hash)) if kept else _load(token_hash)
+            cached = found if found is not None else _REFUSED
         request.environ[_ENVIRON_VIEWER] = cached
     if cached is _REFUSED:
         raise Unauthorized("登录已过期，请重新登录", key="unauthorized")
@@ -155,5 +167,6 @@ def revoke_all(user: User) -> int:
     return db.session.execute(
         sa.update(AuthToken)
         .where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=utcnow()),
+        execution_options={viewer_cache.OPTION: (user.id,)},
     ).rowcount

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import crypto
+from ..auth import viewer_cache
 from ..auth.models import AuthToken, User
 from ..errors import DomainError, Invalid
 from ..extensions import db
@@ -135,7 +136,8 @@ def delete_account(user: User) -> None:
     supported = db.session.execute(sa.select(TicketSupport.ticket_id).where(TicketSupport.user_id == user.id)).scalars().all()
     db.session.execute(sa.update(Ticket).where(Ticket.reporter_id == user.id).values(anonymous=True),
                        execution_options={"synchronize_session": False})
-    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow()))
+    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow()),
+                       execution_options={viewer_cache.OPTION: (user.id,)})
     db.session.delete(user)
     db.session.flush()
     for ticket_id in supported:

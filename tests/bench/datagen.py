@@ -57,6 +57,9 @@ RETENTION_DAYS = 365
 # One key for every benchmark run: the generated phones are encrypted with it, and the
 # server under test is started with it.
 FIELD_KEY = "Z29uZ3poaS1iZW5jaC1maWVsZC1rZXktMzJieXRlcyE="
+# As deployed, the service shares state between its workers in Redis (the signed-in user's
+# cache, auth/viewer_cache.py; rate limits are off in the benchmark).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # code -> weight (share of reports)
 CATEGORY_WEIGHTS = {
@@ -113,8 +116,9 @@ def sql_url(database: str) -> str:
 
 
 def app_env(database: str, **extra) -> dict:
-    return dict(os.environ, DATABASE_URL=sql_url(database), FLASK_APP="server.wsgi", APP_ENV="bench", DEV_LOGIN="1",
-                FIELD_ENCRYPTION_KEYS=FIELD_KEY, SECRET_KEY="bench-" + "k" * 40, PYTHONPATH=ROOT, **extra)
+    """The service's environment as deployed (deploy/gongzhi.env.example: MariaDB and Redis)."""
+    return dict(os.environ, DATABASE_URL=sql_url(database), REDIS_URL=REDIS_URL, FLASK_APP="server.wsgi", APP_ENV="bench",
+                DEV_LOGIN="1", FIELD_ENCRYPTION_KEYS=FIELD_KEY, SECRET_KEY="bench-" + "k" * 40, PYTHONPATH=ROOT, **extra)
 
 
 def create_database(name: str) -> None:
