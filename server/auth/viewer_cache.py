@@ -43,7 +43,7 @@ _KEY = "gongzhi.viewer_cache"
 _CHANGED = "gongzhi.viewers_changed"  # session.info: user ids (or EVERYONE) to announce at commit
 OPTION = "gongzhi.viewers_changed"  # execution option of a bulk statement: the user ids it changes
 _TABLES = frozenset({User.__tablename__, StaffPost.__tablename__, AuthToken.__tablename__})
-MAX_ENTRIES = 50_000
+MAX_ENTRIES = 20_000  # past it a process starts over
 RETRY_AFTER_SECONDS = 5.0
 
 
