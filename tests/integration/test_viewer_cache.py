@@ -112,29 +112,21 @@ def test_a_change_shows_after_redis_lost_its_keys(workers, _redis):
     assert _get(two, "/api/v1/me", headers).status_code == 401
 
 
-def test_a_revoked_post_leaves_the_scope_at_once(workers):
+def test_a_post_granted_then_revoked_changes_the_scope_at_once(workers):
     one, two, _ = workers
-    headers = _login(one, "grid")
+    headers = _login(one, "new-grid-worker")
     _warm(two, headers)
+    assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 403
+    with one.app_context():
+        auth_ops.grant_post("dev:new-grid-worker", "gz-demo-hq-1", "grid_worker")
+        db.session.commit()
     assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 200
     with one.app_context():
-        (post,) = db.session.execute(sa.select(User).where(User.openid == "dev:grid")).scalar_one().posts
-        assert auth_ops.revoke_post("dev:grid", post.unit.code, post.role.value)
+        assert auth_ops.revoke_post("dev:new-grid-worker", "gz-demo-hq-1", "grid_worker")
         db.session.commit()
     res = _get(two, "/api/v1/tickets?scope=unit", headers)
     assert res.status_code == 403
     assert res.json["message"] == "not_staff"
-
-
-def test_a_granted_post_opens_the_scope_at_once(workers):
-    one, two, _ = workers
-    headers = _login(one, "new-cadre")
-    _warm(two, headers)
-    assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 403
-    with one.app_context():
-        auth_ops.grant_post("dev:new-cadre", "gz-demo-hq-1", "grid_worker")
-        db.session.commit()
-    assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 200
 
 
 def test_a_deleted_account_is_refused_at_once(workers):
