@@ -119,7 +119,7 @@ def viewer() -> Viewer | None:
             if len(token) <= 256:
                 token_hash = _hash(token)
                 kept = viewer_cache.cache()
-                found = kept.viewer(token_hash, lambda: _load(token_hash)) if kept else _load(token_hash)
+                found = kept.viewer(token_hash, _load) if kept else _load(token_hash)
             cached = found if found is not None else _REFUSED
         request.environ[_ENVIRON_VIEWER] = cached
     if cached is _REFUSED:

@@ -63,22 +63,22 @@ class ViewerCache:
         self.down_until = 0.0
 
     def viewer(self, token_hash: str, load: Callable):
-        """The viewer of this token: kept, or `load()`ed (a Viewer, or None when refused)."""
+        """The viewer of this token: kept, or `load(token_hash)` (a Viewer, or None when refused)."""
         now = time.monotonic()
         entry = self.entries.get(token_hash)
         if entry is None:
-            found = load()
+            found = load(token_hash)
             if found is not None:
                 self._keep(token_hash, _Entry(found.id, now))  # whose token it is: never changes
             return found
         stamp = self._stamp(entry.user_id, now)
         if stamp is None:
-            return load()
+            return load(token_hash)
         kept = entry.viewer
         if (kept is not None and entry.stamp == stamp and now - entry.born <= self.seconds
                 and kept.token_expires_at > utcnow() and _units_current(kept)):
             return kept
-        found = load()
+        found = load(token_hash)
         if found is None:
             self.entries.pop(token_hash, None)
         elif found.id == entry.user_id:
@@ -141,17 +141,22 @@ def _mark(session: Session, who) -> None:
     session.info.setdefault(_CHANGED, set()).add(who)
 
 
+def _owner(obj) -> int | str:
+    """The user a post or a token belongs to (everyone, if it is not known yet)."""
+    user_id = obj.user_id if obj.user_id is not None else getattr(obj.user, "id", None)
+    return user_id if user_id is not None else EVERYONE
+
+
 @event.listens_for(Session, "before_flush")
 def _flushing(session: Session, _context, _instances) -> None:
-    for obj in (*session.dirty, *session.deleted, *session.new):
+    for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, User):
-            if obj.id is not None:  # a new user has no token yet
-                _mark(session, obj.id)
-        elif isinstance(obj, StaffPost):
-            user_id = obj.user_id if obj.user_id is not None else getattr(obj.user, "id", None)
-            _mark(session, user_id if user_id is not None else EVERYONE)
-        elif isinstance(obj, AuthToken) and obj not in session.new:  # a new token was never kept
-            _mark(session, obj.user_id if obj.user_id is not None else EVERYONE)
+            _mark(session, obj.id)
+        elif isinstance(obj, (StaffPost, AuthToken)):
+            _mark(session, _owner(obj))
+    for obj in session.new:  # a new user or token was never kept; a new post changes a kept user
+        if isinstance(obj, StaffPost):
+            _mark(session, _owner(obj))
 
 
 @event.listens_for(Session, "do_orm_execute")

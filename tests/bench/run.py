@@ -808,7 +808,8 @@ Each load runs {args.warmup} s to warm up (dropped), then {args.duration} s meas
 connections, from wrk in its own process. The service runs with its deploy config (`deploy/gunicorn.conf.py`,
 `GUNICORN_WORKERS=2`) and, as deployed, Redis (`REDIS_URL`: the workers keep signed-in users and ask Redis
 whether they changed, `server/auth/viewer_cache.py`; Redis's own CPU is not in the CPU columns), plus
-`DEV_LOGIN=1` (APP_ENV is not production), `RATELIMIT_ENABLED=0` and JSON logs (as deployed, the app's own line per request with gunicorn's access log off, `GUNICORN_ACCESSLOG=`; the ceiling,
+`DEV_LOGIN=1` (APP_ENV is not production), `RATELIMIT_ENABLED=0` and JSON logs (as deployed, the app's own
+line per request with gunicorn's access log off, `GUNICORN_ACCESSLOG=`; the ceiling,
 which has no log of its own, keeps gunicorn's access line);
 load users log in through `POST /api/v1/auth/login` and agree to the privacy policy through the API first.
 Three settings of the rig, the first two applied to the ceiling too:
