@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per load")
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--ceiling", action="store_true", help="also count the ceiling app's GET (tests/bench/ceiling_app.py)")
+    parser.add_argument("--logs", action="store_true",
+                        help="write the request log as deployed (JSON lines, to /dev/null) instead of turning it off")
     args = parser.parse_args()
     if args.ceiling:
         ceiling(args.database, args.n)
@@ -49,7 +51,10 @@ def main() -> None:
     from server import create_app
     from server.extensions import db
 
-    logging.disable(logging.CRITICAL)
+    if args.logs:
+        sys.stderr = open(os.devnull, "w")  # the JSON handler create_app installs writes here
+    else:
+        logging.disable(logging.CRITICAL)
     app = create_app()
     statements = [0]
     shown: list[str] = []
