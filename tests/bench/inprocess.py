@@ -37,6 +37,9 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per load")
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--ceiling", action="store_true", help="also count the ceiling app's GET (tests/bench/ceiling_app.py)")
+    parser.add_argument("--page", action="store_true",
+                        help="also time a grid worker's first page in Python alone: its rows parsed, presented and "
+                             "written as the answer, with no database or HTTP in the loop")
     parser.add_argument("--logs", action="store_true",
                         help="write the request log as deployed (JSON lines, to /dev/null) instead of turning it off")
     args = parser.parse_args()
@@ -94,6 +97,8 @@ def main() -> None:
         return client.post(f"/api/v1/tickets/{ticket_id}/rate", headers=raters[openid],
                            json={"rating": "satisfied", "comment": ""})
 
+    if args.page:
+        page_in_python(app, grid, args.n * 5)
     rng = random.Random(1)
     loads = {
         "healthz": lambda: client.get("/healthz"),
@@ -132,6 +137,39 @@ def main() -> None:
                 stats.print_callers(args.callers)
             if args.callees:
                 stats.print_callees(args.callees)
+
+
+def page_in_python(app, headers: dict, n: int) -> None:
+    """What a staff page costs in Python once its rows are fetched (the per-row part of the
+    list): the rows' JSON parsed into views, presented for the viewer and the answer written."""
+    import sqlalchemy as sa
+
+    from server import jsonio
+    from server.auth import sessions
+    from server.extensions import db
+    from server.tickets import presenters, queries
+    from server.tickets.permissions import scope_paths
+    from server.units.locator import subtree_ids
+
+    with app.test_request_context("/api/v1/tickets", headers=headers):
+        viewer = sessions.viewer()
+        statement = queries._VIEW.where(queries._t.c.unit_id.in_(sa.bindparam("scope", expanding=True))) \
+            .order_by(queries._t.c.id.desc()).limit(20)
+        rows = db.session.connection().execute(statement, {"scope": subtree_ids(scope_paths(viewer))}).fetchall()
+
+        class Fetched:
+            def fetchall(self):
+                return rows
+
+        def work():
+            items = presenters.present_many(queries._views(Fetched()), viewer)
+            return jsonio.dumps_bytes({"items": items, "next_cursor": None})
+
+        size = len(work())
+        spent = timed(work, n)
+        print(f"page     {spent:6.3f} ms CPU a page of {len(rows)} in Python alone ({size:,} bytes), "
+              f"{python_calls(work, 200):,.0f} Python calls", flush=True)
+        db.session.rollback()
 
 
 def by_package(stats: pstats.Stats, n: int) -> None:
