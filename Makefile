@@ -21,8 +21,9 @@ migrate: install
 seed: migrate
 	DEV_LOGIN=1 $(BIN)/flask seed-demo
 
+# The web service, the notification worker and the ticket timers (Procfile), stopped together by Ctrl-C.
 run: seed
-	DEV_LOGIN=1 $(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) server.wsgi:app
+	DEV_LOGIN=1 $(BIN)/honcho -f Procfile start --port $(PORT)
 
 test: test-sqlite test-mysql test-miniprogram
 

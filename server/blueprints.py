@@ -12,6 +12,7 @@ def register(app: Flask, api) -> None:
     from .auth.api import blp as auth_blp
     from .categories.api import blp as categories_blp
     from .media.api import blp as media_blp
+    from .moderation.api import blp as moderation_blp
     from .notifications.api import blp as notifications_blp
     from .privacy.api import blp as privacy_blp
     from .tickets.api import blp as tickets_blp
@@ -19,8 +20,8 @@ def register(app: Flask, api) -> None:
     from .stats.api import bulletins_blp, stats_blp
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp, notifications_blp, privacy_blp, stats_blp,
-                bulletins_blp):
+    for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp, notifications_blp, privacy_blp,
+                moderation_blp, stats_blp, bulletins_blp):
         api.register_blueprint(blp)
 
     from .open311.api import blp as open311_blp

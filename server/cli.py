@@ -83,7 +83,7 @@ def seed_demo_command():
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def worker_command(once):
-    """Deliver the notification outbox (and sweep tickets for time limits)."""
+    """Deliver the notification outbox."""
     from .notifications.worker import run
 
     run(once=once)
@@ -98,6 +98,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(reports_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(timers_command)
 
     from .open311.cli import open311_cli
 
@@ -109,9 +110,36 @@ tickets_cli = AppGroup("tickets", help="问题")
 
 @tickets_cli.command("sweep")
 def sweep_command():
-    """Escalate overdue tickets (督办) and close those left unrated past the rating window."""
-    from .tickets.operations import sweep
+    """Run the ticket timers once: escalate the overdue (督办), remind, close the unrated, erase expired links."""
+    from .tickets.timers import sweep
 
     counts = sweep()
     db.session.commit()
     click.echo(json.dumps(counts, ensure_ascii=False))
+
+
+@click.command("timers")
+def timers_command():
+    """Run the ticket timers every SWEEP_INTERVAL_SECONDS until stopped (Ctrl-C, SIGTERM)."""
+    import logging
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from .tickets.timers import sweep
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    log = logging.getLogger("gongzhi.timers")
+    while not stop.is_set():
+        try:
+            counts = sweep()
+            db.session.commit()
+            if any(counts.values()):
+                log.info("sweep %s", counts)
+        except Exception:  # noqa: BLE001  (a failed round is logged; the next one tries again)
+            db.session.rollback()
+            log.exception("sweep failed")
+        stop.wait(current_app.config["SWEEP_INTERVAL_SECONDS"])

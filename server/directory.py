@@ -12,20 +12,15 @@ dozen) all at once.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
-from sqlalchemy import event
-
+from .cache import ProcessCache
 from .categories.models import Category
 from .extensions import db
 from .units.models import Unit, UnitResponsible
 
-_KEY = "gongzhi.directory"
 MAX_UNITS = 200_000  # far more than a province holds; past it the cache starts over
 
 
@@ -80,93 +75,40 @@ _ALL_CATEGORIES = sa.select(_categories.c.id, _categories.c.code, _categories.c.
                             _categories.c.resolve_hours, _categories.c.active)
 
 
-class Directory:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.units: dict[int, tuple[UnitInfo, float]] = {}
-        self.categories: tuple[dict[int, CategoryInfo], float] | None = None
-
-    def clear(self) -> None:
-        with self.lock:
-            self.units = {}
-            self.categories = None
+_units_kept = ProcessCache("units", watch=(Unit, UnitResponsible), max_entries=MAX_UNITS)
+_categories_kept = ProcessCache("categories", watch=(Category,))
 
 
-def _directory() -> Directory:
-    found = current_app.extensions.get(_KEY)
-    if found is None:
-        found = current_app.extensions.setdefault(_KEY, Directory())
-    return found
+def _load_units(ids: list[int]) -> dict[int, UnitInfo]:
+    loaded: dict[int, list] = {}
+    for row in db.session.connection().execute(_UNITS_BY_ID, {"ids": ids}):
+        entry = loaded.setdefault(row.id, [row, []])
+        if row.person is not None:
+            entry[1].append(Responsible(row.person, row.title or "", row.user_id))
+    return {unit_id: UnitInfo(row.id, row.code, row.name, row.kind, row.path, row.depth, tuple(people))
+            for unit_id, (row, people) in loaded.items()}
 
 
 def units(ids: Iterable[int]) -> dict[int, UnitInfo]:
     """The units with these ids (unknown ids are left out), in at most one query."""
-    directory = _directory()
-    now = time.monotonic()
-    ttl = current_app.config["UNIT_LOCATOR_TTL_SECONDS"]
-    cached = directory.units
-    found: dict[int, UnitInfo] = {}
-    missing = []
-    for unit_id in ids:
-        hit = cached.get(unit_id)
-        if hit is not None and now - hit[1] < ttl:
-            found[unit_id] = hit[0]
-        elif unit_id not in found:
-            missing.append(unit_id)
-    if missing:
-        loaded: dict[int, list] = {}
-        for row in db.session.connection().execute(_UNITS_BY_ID, {"ids": sorted(set(missing))}):
-            entry = loaded.setdefault(row.id, [row, []])
-            if row.person is not None:
-                entry[1].append(Responsible(row.person, row.title or "", row.user_id))
-        with directory.lock:
-            if len(directory.units) > MAX_UNITS:
-                directory.units = {}
-            for unit_id, (row, people) in loaded.items():
-                info = UnitInfo(row.id, row.code, row.name, row.kind, row.path, row.depth, tuple(people))
-                directory.units[unit_id] = (info, now)
-                found[unit_id] = info
-    return found
+    return _units_kept.get_many(ids, _load_units)
 
 
 def unit(unit_id: int) -> UnitInfo | None:
     return units((unit_id,)).get(unit_id)
 
 
+def _load_categories() -> dict[int, CategoryInfo]:
+    return {row.id: CategoryInfo(row.id, row.code, row.name, row.icon or "", row.handler_kind, row.respond_hours,
+                                 row.resolve_days, row.resolve_hours, bool(row.active))
+            for row in db.session.connection().execute(_ALL_CATEGORIES)}
+
+
 def categories() -> dict[int, CategoryInfo]:
     """Every category by id."""
-    directory = _directory()
-    now = time.monotonic()
-    cached = directory.categories
-    if cached is not None and now - cached[1] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
-        return cached[0]
-    loaded = {row.id: CategoryInfo(row.id, row.code, row.name, row.icon or "", row.handler_kind, row.respond_hours,
-                                   row.resolve_days, row.resolve_hours, bool(row.active))
-              for row in db.session.connection().execute(_ALL_CATEGORIES)}
-    directory.categories = (loaded, now)
-    return loaded
+    return _categories_kept.get("all", _load_categories)
 
 
 def active_category(code: str) -> CategoryInfo | None:
     """The category a report may be filed under, by its code."""
     return next((c for c in categories().values() if c.code == code and c.active), None)
-
-
-def forget() -> None:
-    """Read everything again on next use (something changed in this process)."""
-    found = current_app.extensions.get(_KEY) if has_app_context() else None
-    if found is not None:
-        found.clear()
-
-
-@event.listens_for(Unit, "after_insert")
-@event.listens_for(Unit, "after_update")
-@event.listens_for(Unit, "after_delete")
-@event.listens_for(UnitResponsible, "after_insert")
-@event.listens_for(UnitResponsible, "after_update")
-@event.listens_for(UnitResponsible, "after_delete")
-@event.listens_for(Category, "after_insert")
-@event.listens_for(Category, "after_update")
-@event.listens_for(Category, "after_delete")
-def _changed(_mapper, _connection, _target) -> None:
-    forget()

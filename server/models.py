@@ -4,7 +4,8 @@ from .categories.models import Category  # noqa: F401
 from .units.models import Unit, UnitResponsible  # noqa: F401
 from .wechat.models import SharedValue  # noqa: F401
 from .media.models import Media  # noqa: F401
-from .tickets.models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401
+from .idempotency import IdempotencyKey  # noqa: F401
+from .tickets.models import Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401
 from .stats.models import ReportSnapshot, ReportSnapshotUnit  # noqa: F401
 from .open311.models import ApiKey, RateWindow  # noqa: F401
 from .notifications.models import Notification, SubscriptionQuota  # noqa: F401

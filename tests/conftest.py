@@ -13,7 +13,8 @@ import pytest
 from server import create_app
 from server.config import TestConfig
 from server.extensions import db
-from server.units.locator import forget as forget_units
+from server.cache import forget_all as forget_caches
+from server.workflow import PURGE
 from tests.fakes.wechat import FakeWeChat
 
 MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
@@ -66,7 +67,7 @@ def _empty_tables():
     engine = db.engine
     off, on = {"mysql": ("SET FOREIGN_KEY_CHECKS=0", "SET FOREIGN_KEY_CHECKS=1"),
                "sqlite": ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON")}[engine.dialect.name]
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{PURGE: True}) as conn:
         conn.exec_driver_sql(off)
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
@@ -80,7 +81,7 @@ def ctx(app, fake_wechat):
     fake_wechat.reset_faults()
     with app.app_context():
         _empty_tables()
-        forget_units()  # the routing tree and scope caches: the tables were emptied
+        forget_caches()  # every process cache: the tables were emptied
         yield app
         db.session.rollback()
         db.session.remove()

@@ -4,19 +4,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
 from .. import directory, jsonio
-from ..directory import UnitInfo
 from ..errors import Unauthorized
 from ..extensions import db
 from ..sqljson import json_object, utc
 from ..timeutil import utcnow
 from . import viewer_cache
-from .models import AuthToken, Role, StaffPost, User, is_wechat_openid
+from .actor import Actor, Post
+from .models import AuthToken, Role, StaffPost, User
 
 _tokens, _users, _posts = AuthToken.__table__, User.__table__, StaffPost.__table__
 # The one query every signed-in request sends: the token's user and their posts (a row per
@@ -33,39 +32,6 @@ _VIEWER = (
     .where(_tokens.c.token_hash == sa.bindparam("token_hash"), _tokens.c.revoked_at.is_(None),
            _tokens.c.expires_at > sa.bindparam("now", type_=_tokens.c.expires_at.type))
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Post:
-    """A staff post of the viewer: the role, and the unit it covers (with every unit below)."""
-
-    id: int
-    unit_id: int
-    role: Role
-    unit: UnitInfo
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The signed-in user as a request reads them: identity, the phone (encrypted), posts.
-
-    Not an ORM object: reads and permission checks need nothing more, and the views that
-    change the account itself ask for the `User` row (`current_user()`)."""
-
-    id: int
-    openid: str
-    nickname: str
-    phone_enc: str | None
-    wecom_userid: str | None
-    is_dev: bool
-    created_at: datetime
-    token_id: int
-    token_expires_at: datetime
-    posts: tuple[Post, ...]
-
-    @property
-    def from_wechat(self) -> bool:
-        return is_wechat_openid(self.openid)
 
 
 def _hash(token: str) -> str:
@@ -87,23 +53,23 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def _viewer_of(rows: list[dict]) -> Viewer:
+def _viewer_of(rows: list[dict]) -> Actor:
     first = rows[0]
     units = directory.units(row["unit_id"] for row in rows if row["post_id"] is not None)
     posts = tuple(sorted((Post(row["post_id"], row["unit_id"], Role(row["role"]), units[row["unit_id"]])
                           for row in rows if row["post_id"] is not None and row["unit_id"] in units),
                          key=lambda post: post.id))
-    return Viewer(first["id"], first["openid"], first["nickname"] or "", first["phone_enc"], first["wecom_userid"],
+    return Actor(first["id"], first["openid"], first["nickname"] or "", first["phone_enc"], first["wecom_userid"],
                   bool(first["is_dev"]), utc(first["created_at"]), first["token_id"], utc(first["token_expires_at"]), posts)
 
 
-def _load(token_hash: str) -> Viewer | None:
+def _load(token_hash: str) -> Actor | None:
     rows = [jsonio.loads(text) for text, in db.session.connection().execute(
         _VIEWER, {"token_hash": token_hash, "now": utcnow()})]
     return _viewer_of(rows) if rows else None
 
 
-def viewer() -> Viewer | None:
+def viewer() -> Actor | None:
     """The request's signed-in user, looked up once per request (one query, or none when
     this process kept them and Redis says nothing changed: viewer_cache.py).
 
@@ -143,7 +109,7 @@ def current_token() -> AuthToken | None:
     return db.session.get(AuthToken, found.token_id) if found is not None else None
 
 
-def require_user() -> Viewer:
+def require_user() -> Actor:
     user = viewer()
     if user is None:
         raise Unauthorized("登录已过期，请重新登录", key="unauthorized")

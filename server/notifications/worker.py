@@ -142,21 +142,10 @@ class _Stop:
 
 
 def run(once: bool = False, idle_sleep: float = 1.0) -> None:
-    """Drain the outbox until stopped (SIGTERM lets the current batch finish); sweep tickets
-    every SWEEP_INTERVAL_SECONDS. With once=True: drain what is due, then return."""
-    from ..tickets.operations import sweep
-
+    """Drain the outbox until stopped (SIGTERM lets the current batch finish). With
+    once=True: drain what is due, then return. The ticket timers run apart (`flask timers`)."""
     stop = _Stop()
-    last_sweep = 0.0
     while not stop.requested:
-        if time.monotonic() - last_sweep >= current_app.config["SWEEP_INTERVAL_SECONDS"] and not once:
-            try:
-                sweep()
-                db.session.commit()
-            except Exception:  # noqa: BLE001  (a failed sweep must not stop delivery)
-                db.session.rollback()
-                log.exception("sweep failed")
-            last_sweep = time.monotonic()
         try:
             counts = drain()
         except sa.exc.OperationalError:

@@ -30,7 +30,8 @@ from ..extensions import db
 from ..media.models import Media
 from ..tickets import lifecycle as lc
 from ..tickets.models import Ticket, TicketEvent
-from ..tickets.operations import report
+from ..auth.actor import Actor
+from ..tickets.reporting import report
 from ..tickets.presenters import ACTOR_LABELS
 from ..timeutil import SHANGHAI, utcnow
 from ..units.models import Unit
@@ -564,7 +565,7 @@ def create_request(key: ApiKey, form, idempotency_key: str | None = None) -> tup
         raise Open311Error(400, *problems)
     data = {"category": category.code, "description": description, "lat": lat, "lng": lng, "coord": "wgs84",
             "address": address, "media": media_ids, "anonymous": anonymous}
-    return report(key.user, data, idempotency_key)
+    return report(Actor.of_user(key.user), data, idempotency_key)
 
 
 def upload_media(key: ApiKey, file) -> Media:

@@ -2,14 +2,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import sessions
-from ..moderation import operations as moderation
-from ..tickets.presenters import present, present_many
-from ..tickets.queries import readable_ticket, view, views
-from ..tickets.schemas import TicketOut, TicketPage
 from ..timeutil import isoformat
-from . import operations
+from . import consent, operations
 
-blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="个人信息与审核")
+blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="个人信息")
 BEARER = [{"bearerAuth": []}]
 
 
@@ -22,19 +18,6 @@ class ConsentOut(Schema):
     current_version = fields.String()
     consented = fields.Boolean()
     accepted_at = fields.String(allow_none=True)
-
-
-class QueueArgs(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    cursor = fields.String(validate=validate.Length(max=200))
-
-
-class ModerateIn(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=500))
-
-
-class HideIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class ExportOut(Schema):
@@ -53,7 +36,7 @@ class ExportOut(Schema):
 
 def _consent_state(row):
     """The user's latest agreement (its version and time) against the current policy."""
-    current = operations.current_policy()
+    current = consent.current_policy()
     return {"policy_version": row.policy_version if row else current, "current_version": current,
             "consented": row is not None and row.policy_version == current,
             "accepted_at": isoformat(row.accepted_at) if row else None}
@@ -65,7 +48,7 @@ def _consent_state(row):
 @blp.doc(security=BEARER)
 def get_consent():
     """Whether the user has agreed to the current privacy policy."""
-    return _consent_state(operations.latest_consent(sessions.current_user()))
+    return _consent_state(consent.latest_consent(sessions.current_user()))
 
 
 @blp.post("/me/consent")
@@ -76,7 +59,7 @@ def get_consent():
 def give_consent(body):
     """Record the user's agreement to the privacy policy (before the first report)."""
     user = sessions.current_user()
-    return _consent_state(operations.record_consent(user, body["policy_version"]))
+    return _consent_state(consent.record_consent(user, body["policy_version"]))
 
 
 @blp.get("/me/export")
@@ -95,36 +78,3 @@ def export_me():
 def delete_me():
     """Delete my account; my reports stay in the public record, anonymised."""
     operations.delete_account(sessions.current_user())
-
-
-@blp.get("/moderation/tickets")
-@sessions.login_required
-@blp.arguments(QueueArgs(), location="query")
-@blp.response(200, TicketPage)
-@blp.doc(security=BEARER)
-def moderation_queue(args):
-    """Held reports in my units, waiting to be approved or hidden."""
-    user = sessions.current_user()
-    result = moderation.queue(user, **args)
-    return {"items": present_many(views(result["items"]), sessions.viewer()),
-            "next_cursor": result["next_cursor"]}
-
-
-@blp.post("/moderation/tickets/<int:ticket_id>/approve")
-@sessions.login_required
-@blp.arguments(ModerateIn())
-@blp.response(200, TicketOut)
-@blp.doc(security=BEARER)
-def approve(body, ticket_id):
-    user = sessions.current_user()
-    return present(view(moderation.approve(readable_ticket(ticket_id, user), user, body["note"]).id), sessions.viewer())
-
-
-@blp.post("/moderation/tickets/<int:ticket_id>/hide")
-@sessions.login_required
-@blp.arguments(HideIn())
-@blp.response(200, TicketOut)
-@blp.doc(security=BEARER)
-def hide(body, ticket_id):
-    user = sessions.current_user()
-    return present(view(moderation.hide(readable_ticket(ticket_id, user), user, body["reason"]).id), sessions.viewer())

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
+from ..workflow import append_only
 
 
+@append_only
 class ConsentRecord(db.Model):
     """The user agreed to a version of the privacy policy (小程序用户隐私保护指引)."""
 
@@ -23,6 +24,7 @@ class ConsentRecord(db.Model):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@append_only
 class PersonalDataAccess(db.Model):
     """A staff member saw a reporter's personal data (the masked phone) on a ticket."""
 
@@ -36,8 +38,3 @@ class PersonalDataAccess(db.Model):
     fields: Mapped[str] = mapped_column(sa.String(64))
     accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-
-@event.listens_for(ConsentRecord, "before_update")
-@event.listens_for(PersonalDataAccess, "before_update")
-def _append_only(mapper, connection, target):
-    raise RuntimeError(f"{target.__tablename__} rows are never changed")

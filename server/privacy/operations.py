@@ -1,75 +1,25 @@
-"""PIPL operations: consent before the first report, a copy of everything we hold about
-a user, deleting the account (reports stay in the public record, anonymised), the log of
-staff reads of a reporter's personal data, and erasing the reporter link after retention."""
+"""PIPL operations: a copy of everything we hold about a user, deleting the account
+(reports stay in the public record, anonymised), and the log of staff reads of a
+reporter's personal data. Consent is in consent.py; erasing the reporter link after the
+retention period is a ticket timer (tickets/timers.py)."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import crypto
 from ..auth import viewer_cache
 from ..auth.models import AuthToken, User
-from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..media.models import Media
 from ..media.operations import storage
 from ..notifications.models import Notification, SubscriptionQuota
 from ..tickets import lifecycle as lc
+from ..tickets import operations as ticket_ops
 from ..tickets.models import Ticket, TicketEvent, TicketRating, TicketSupport
 from ..timeutil import isoformat, utcnow
 from .models import ConsentRecord, PersonalDataAccess
-
-
-def current_policy() -> str:
-    return current_app.config["PRIVACY_POLICY_VERSION"]
-
-
-def record_consent(user: User, version: str) -> ConsentRecord:
-    if version != current_policy():
-        raise Invalid(f"隐私政策已更新，请阅读并同意最新版本（{current_policy()}）", key="policy_outdated")
-    row = ConsentRecord(user_id=user.id, policy_version=version, accepted_at=utcnow())
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def latest_consent(user: User) -> ConsentRecord | None:
-    """The user's most recent agreement (to any version of the policy)."""
-    return db.session.execute(sa.select(ConsentRecord).where(ConsentRecord.user_id == user.id)
-                              .order_by(ConsentRecord.id.desc()).limit(1)).scalar()
-
-
-_CONSENTED = "gongzhi.consented"
-
-
-def has_consented(user: User) -> bool:
-    """Whether the user agreed to the current policy. An agreement is never withdrawn (an
-    account that goes is deleted whole), so a yes is kept per process: a resident's second
-    report asks no more. Keyed by the account's creation time too: a database may give a
-    deleted account's id to a new one."""
-    known = current_app.extensions.setdefault(_CONSENTED, set())
-    key = (user.id, user.created_at, current_policy())
-    if key in known:
-        return True
-    found = db.session.execute(sa.select(ConsentRecord.id).where(
-        ConsentRecord.user_id == user.id, ConsentRecord.policy_version == key[2]).limit(1)).first() is not None
-    if found:
-        if len(known) > 100_000:
-            known.clear()
-        known.add(key)
-    return found
-
-
-def require_consent(user: User) -> None:
-    """Residents agree to the current privacy policy before their first report.
-    Integration accounts (Open311 keys) act for an organisation and are exempt."""
-    if user.openid.startswith("open311:") or has_consented(user):
-        return
-    raise DomainError("请先阅读并同意《用户隐私保护指引》", status=403, key="consent_required",
-                      errors={"policy_version": current_policy()})
 
 
 _access, _tickets = PersonalDataAccess.__table__, Ticket.__table__
@@ -134,26 +84,10 @@ def export(user: User) -> dict:
 def delete_account(user: User) -> None:
     """PIPL art. 47: the account and what only it needs go; reports stay public, anonymised."""
     supported = db.session.execute(sa.select(TicketSupport.ticket_id).where(TicketSupport.user_id == user.id)).scalars().all()
-    db.session.execute(sa.update(Ticket).where(Ticket.reporter_id == user.id).values(anonymous=True),
-                       execution_options={"synchronize_session": False})
+    ticket_ops.anonymise_reports(user.id)
     db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow()),
                        execution_options={viewer_cache.OPTION: (user.id,)})
     db.session.delete(user)
     db.session.flush()
-    for ticket_id in supported:
-        count = db.session.execute(sa.select(sa.func.count()).select_from(TicketSupport)
-                                   .where(TicketSupport.ticket_id == ticket_id)).scalar_one()
-        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(supporters=count),
-                           execution_options={"synchronize_session": False})
+    ticket_ops.recount_supporters(supported)
     db.session.flush()
-
-
-def erase_expired(now: datetime | None = None) -> int:
-    """Unlink reporters from tickets closed longer ago than the retention period."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
-    return db.session.execute(
-        sa.update(Ticket).where(Ticket.status.in_(list(lc.FINAL)), Ticket.closed_at < cutoff,
-                                Ticket.reporter_id.is_not(None))
-        .values(reporter_id=None, anonymous=True, personal_data_erased_at=now),
-        execution_options={"synchronize_session": False}).rowcount

@@ -1,13 +1,15 @@
 """The ticket lifecycle (四题四单) as a transition table. Pure Python: no Flask, no session.
 
-An action is allowed when the table has a rule for (action, current status) and the
-actor holds one of the rule's roles for this ticket. A missing rule is an invalid
-transition (409); a rule the actor may not use is forbidden (403).
+An action is allowed when the table has a rule for (action, current status), its guard
+(if any) agrees, and the actor holds one of the rule's roles for this ticket. A missing
+rule or a refusing guard is an invalid transition (409); a rule the actor may not use is
+forbidden (403). The table is a workflow.Machine, whose operations alone write a ticket.
 """
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from ..workflow import SAME, SYSTEM, Machine, NotAllowed, Rule, TransitionError  # noqa: F401  (the table's API)
 
 
 class Status(str, enum.Enum):
@@ -38,7 +40,7 @@ OPEN = frozenset({Status.submitted, Status.accepted, Status.deliberating, Status
 FINAL = frozenset({Status.closed, Status.returned, Status.withdrawn})
 
 # Roles an actor can hold for one ticket. Staff roles count only within the unit's scope.
-REPORTER, RESIDENT, ASSIGNEE, SYSTEM = "reporter", "resident", "assignee", "system"
+REPORTER, RESIDENT, ASSIGNEE = "reporter", "resident", "assignee"
 GRID, CADRE, HEAD, DEPUTY, ADMIN = "grid_worker", "cadre", "unit_head", "deputy", "admin"
 
 FIRST_RESPONDERS = frozenset({GRID, CADRE, HEAD, ADMIN})
@@ -51,10 +53,27 @@ RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
 RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 
 
-@dataclass(frozen=True)
-class Rule:
-    to: Status | None  # None: decided by the operation (rate: closed, or assigned for a redo)
-    roles: frozenset[str]
+MODERATORS = frozenset({GRID, CADRE, HEAD, ADMIN})
+
+
+def _held(ticket) -> str | None:
+    if not ticket.held or getattr(ticket, "hidden", False):
+        return "该问题不在审核队列中"
+    return None
+
+
+def _escalatable(ticket) -> str | None:
+    """Only public reports climb to the unit above: a held one waits for moderation (its
+    time limits start when it is approved), a hidden one is out of every count."""
+    if ticket.held or ticket.hidden:
+        return "待审核或已隐藏的问题不督办"
+    if ticket.overdue:
+        return "已在督办中"
+    return None
+
+
+def _linked(ticket) -> str | None:
+    return None if ticket.reporter_id is not None else "已与反映人解除关联"
 
 
 S = Status
@@ -74,48 +93,30 @@ TRANSITIONS: dict[tuple[str, Status], Rule] = {
     ("resolve", S.in_progress): Rule(S.resolved, HANDLERS),
     ("progress", S.assigned): Rule(S.in_progress, HANDLERS | {CADRE}),
     ("progress", S.in_progress): Rule(S.in_progress, HANDLERS | {CADRE}),
-    ("rate", S.resolved): Rule(None, frozenset({REPORTER})),
+    ("rate", S.resolved): Rule(None, frozenset({REPORTER}), may_reach=frozenset({S.closed, S.assigned})),
     ("close", S.resolved): Rule(S.closed, frozenset({SYSTEM})),
+    # Moderation: a held report is approved (public from then on) or hidden (returned as invalid).
+    **{("approve", status): Rule(SAME, MODERATORS, _held, refusal_key="not_held") for status in OPEN},
+    **{("hide", status): Rule(S.returned, MODERATORS, _held, refusal_key="not_held") for status in OPEN},
+    # 督办: past a time limit, the unit above supervises.
+    **{("escalate", status): Rule(SAME, frozenset({SYSTEM}), _escalatable) for status in OPEN},
+    # Retention: a closed ticket loses the link to its reporter; a deleted account, to all of them.
+    **{("erase", status): Rule(SAME, frozenset({SYSTEM}), _linked) for status in FINAL},
+    **{("anonymise", status): Rule(SAME, frozenset({SYSTEM}), _linked) for status in Status},
 }
 
-ACTIONS = tuple(sorted({action for action, _ in TRANSITIONS}))
+MACHINE = Machine("ticket", TRANSITIONS, STATUS_LABELS)
+ACTIONS = MACHINE.actions
 
 
-class TransitionError(Exception):
-    status = 409
-    key = "invalid_transition"
-
-
-class NotAllowed(TransitionError):
-    status = 403
-    key = "forbidden"
-
-
-def check(action: str, status: Status, roles: set[str] | frozenset[str]) -> Rule:
+def check(action: str, status: Status, roles: set[str] | frozenset[str], ticket=None) -> Rule:
     """The rule for this action now, or TransitionError (wrong state) / NotAllowed (wrong role)."""
-    rule = TRANSITIONS.get((action, Status(status)))
-    if rule is None:
-        raise TransitionError(f"{action} is not possible from {Status(status).value}")
-    if not (set(roles) & rule.roles):
-        raise NotAllowed(f"{action} from {Status(status).value} needs one of {sorted(rule.roles)}")
-    return rule
+    return MACHINE.check(action, Status(status), roles, ticket)[0]
 
 
-def _actions_by_status() -> dict[Status, tuple[tuple[str, frozenset[str]], ...]]:
-    """Per status, the actions people may take from it and who may: the table read once."""
-    found: dict[Status, list[tuple[str, frozenset[str]]]] = {status: [] for status in Status}
-    for (action, status), rule in sorted(TRANSITIONS.items(), key=lambda item: item[0][0]):
-        if SYSTEM not in rule.roles:
-            found[status].append((action, frozenset(rule.roles)))
-    return {status: tuple(pairs) for status, pairs in found.items()}
-
-
-_ACTIONS_FROM = _actions_by_status()
-
-
-def allowed_actions(status: Status, roles: set[str] | frozenset[str]) -> list[str]:
+def allowed_actions(status: Status, roles: set[str] | frozenset[str], ticket=None) -> list[str]:
     """The actions these roles may take now, sorted by name."""
-    return [action for action, who in _ACTIONS_FROM[Status(status)] if not who.isdisjoint(roles)]
+    return MACHINE.allowed_actions(Status(status), roles, ticket)
 
 
 def after_rating(rating: str, redo_count: int) -> Status:

@@ -1,16 +1,16 @@
 """Tickets (the report, 作业单 -> 任务单 -> 答题单), their append-only events, supporters,
-ratings and idempotency keys."""
+ratings."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
+from ..workflow import append_only
 from .lifecycle import Status
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Ticket(db.Model):
     held: Mapped[bool] = mapped_column(default=False)
     # Hidden by a moderator: never shown publicly again (stays held).
     hidden: Mapped[bool] = mapped_column(default=False)
-    # When the retention period erased the link to the reporter (see privacy.operations).
+    # When the retention period erased the link to the reporter (tickets/timers.py).
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
@@ -86,6 +86,7 @@ class Ticket(db.Model):
         return self.resolve_by
 
 
+@append_only
 class TicketEvent(db.Model):
     """One action on a ticket. Appended, never updated or deleted."""
 
@@ -109,12 +110,6 @@ class TicketEvent(db.Model):
     actor: Mapped["User | None"] = relationship()
 
 
-@event.listens_for(TicketEvent, "before_update")
-@event.listens_for(TicketEvent, "before_delete")
-def _events_are_append_only(mapper, connection, target):
-    raise RuntimeError("ticket events are append-only")
-
-
 class TicketSupport(db.Model):
     """附议 (me too): one per user and ticket."""
 
@@ -127,6 +122,7 @@ class TicketSupport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@append_only
 class TicketRating(db.Model):
     """A rating of an answer: by the reporter (counts for the report card) or by a resident of the unit."""
 
@@ -140,18 +136,4 @@ class TicketRating(db.Model):
     round: Mapped[int] = mapped_column(default=0)  # the ticket's redo count when rated
     rating: Mapped[str] = mapped_column(sa.String(20))
     comment: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class IdempotencyKey(db.Model):
-    """A create request's key: the same key and body give the same ticket, never a second one."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(sa.String(64))
-    fingerprint: Mapped[str] = mapped_column(sa.String(64))
-    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -146,7 +146,7 @@ class _Answer:
 
 def _actions(ticket: TicketView, status: lc.Status, roles: set[str], viewer: User) -> list[str]:
     """What the viewer may do now: the lifecycle's actions, plus "me too" on others' open reports."""
-    actions = lc.allowed_actions(status, roles)
+    actions = lc.allowed_actions(status, roles, ticket)
     if status in lc.OPEN and not ticket.held and ticket.reporter_id != viewer.id:
         actions.append("support")
     return actions

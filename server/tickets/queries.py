@@ -1,6 +1,7 @@
 """The read side: filtered, keyset-paginated selects (newest first, by id)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from ..units.geo import distance_m, to_wgs84
 from ..units.locator import subtree_ids
 from . import lifecycle as lc
 from .models import Ticket, TicketEvent
-from .permissions import can_read, is_staff_for, scope_paths, staff_roles_in
+from ..units.scope import scope_paths, staff_roles_in
+from .permissions import can_read, is_staff_for
 
 
 _t = Ticket.__table__
@@ -32,7 +34,8 @@ _reporter = User.__table__.alias("reporter")
 # largest cost on a page of tickets).
 _VIEW_COLUMNS = (
     _t.c.id, _t.c.status, _t.c.category_id, _t.c.unit_id, _t.c.reporter_id, _t.c.anonymous, _t.c.description,
-    _t.c.lat, _t.c.lng, _t.c.address, _t.c.triage, _t.c.held, _t.c.assignee_id, _t.c.priority, _t.c.respond_by,
+    _t.c.lat, _t.c.lng, _t.c.address, _t.c.triage, _t.c.held, _t.c.hidden, _t.c.assignee_id, _t.c.priority,
+    _t.c.respond_by,
     _t.c.resolve_by, _t.c.responded_at, _t.c.resolved_at, _t.c.closed_at, _t.c.overdue, _t.c.redo_count,
     _t.c.return_reason, _t.c.duplicate_of_id, _t.c.rating, _t.c.rating_comment, _t.c.supporters, _t.c.report_media,
     _t.c.version, _t.c.created_at, _assignee.c.nickname.label("assignee_nickname"),
@@ -109,21 +112,37 @@ def views(ticket_ids: list[int]) -> list[TicketView]:
     return _run(_VIEWS_BY_IDS, {"ids": list(ticket_ids)}) if ticket_ids else []
 
 
-# Statements by their shape (which filters a request uses), each built on first use: a
-# request then only binds its values, and SQLAlchemy finds the compiled SQL by the
-# statement's memoised cache key instead of building and hashing a new statement.
-_SHAPES: dict[tuple, sa.Select] = {}
-
-
-def _shaped(shape: tuple, build) -> sa.Select:
-    found = _SHAPES.get(shape)
-    if found is None:
-        found = _SHAPES.setdefault(shape, build())
-    return found
-
-
 def _ids(name: str):
     return sa.bindparam(name, expanding=True)
+
+
+_LIST_FILTERS = frozenset({"units", "statuses", "categories", "after"})
+
+
+@functools.lru_cache(maxsize=64)
+def _list_statement(scope: str, overdue: bool | None, filters: frozenset[str]) -> sa.Select:
+    """The list's statement for a scope and the filters a request uses. Its arguments are
+    the whole of what builds it, so they are its cache key: a request only binds values,
+    and SQLAlchemy finds the compiled SQL by the statement's memoised key (a list request
+    builds no statement: about 0.1 ms of Python each)."""
+    query = _VIEW
+    if scope == "mine":
+        query = query.where(sa.or_(_t.c.reporter_id == sa.bindparam("me"), _t.c.assignee_id == sa.bindparam("me")))
+    elif scope == "unit":
+        query = query.where(_t.c.unit_id.in_(_ids("scope")))
+    else:
+        query = query.where(_t.c.supervising_unit_id.in_(_ids("scope")))
+    if "units" in filters:
+        query = query.where(_t.c.unit_id.in_(_ids("units")))
+    if "statuses" in filters:
+        query = query.where(_t.c.status.in_(_ids("statuses")))
+    if "categories" in filters:
+        query = query.where(_t.c.category_id.in_(_ids("categories")))
+    if overdue is not None:
+        query = query.where(_t.c.overdue.is_(overdue))
+    if "after" in filters:
+        query = query.where(_t.c.id < sa.bindparam("after"))
+    return query.order_by(_t.c.id.desc()).limit(sa.bindparam("limit"))
 
 
 def list_tickets(user: User, scope="mine", status=None, category=None, overdue=None, unit=None,
@@ -156,28 +175,8 @@ def list_tickets(user: User, scope="mine", status=None, category=None, overdue=N
     if after:
         params["after"] = after[0]
 
-    def build():
-        query = _VIEW
-        if scope == "mine":
-            query = query.where(sa.or_(_t.c.reporter_id == sa.bindparam("me"), _t.c.assignee_id == sa.bindparam("me")))
-        elif scope == "unit":
-            query = query.where(_t.c.unit_id.in_(_ids("scope")))
-        else:
-            query = query.where(_t.c.supervising_unit_id.in_(_ids("scope")))
-        if "units" in params:
-            query = query.where(_t.c.unit_id.in_(_ids("units")))
-        if "statuses" in params:
-            query = query.where(_t.c.status.in_(_ids("statuses")))
-        if "categories" in params:
-            query = query.where(_t.c.category_id.in_(_ids("categories")))
-        if overdue is not None:
-            query = query.where(_t.c.overdue.is_(overdue))
-        if "after" in params:
-            query = query.where(_t.c.id < sa.bindparam("after"))
-        return query.order_by(_t.c.id.desc()).limit(sa.bindparam("limit"))
-
-    shape = ("list", scope, overdue, *sorted(params))
-    rows = _run(_shaped(shape, build), params)
+    filters = frozenset(params) & _LIST_FILTERS
+    rows = _run(_list_statement(scope, overdue, filters), params)
     return page(rows, limit, lambda t: [t.id])
 
 
@@ -189,6 +188,7 @@ def _public():
     return _t.c.held.is_(False)
 
 
+@functools.lru_cache(maxsize=2)
 def _nearby_statement(by_category: bool) -> sa.Select:
     lat, lng = sa.bindparam("lat", type_=sa.Double), sa.bindparam("lng", type_=sa.Double)
     flat = (_t.c.lat - lat) * (_t.c.lat - lat) + (_t.c.lng - lng) * (_t.c.lng - lng) * sa.bindparam("k2", type_=sa.Double)
@@ -215,7 +215,7 @@ def nearby(lat, lng, coord="wgs84", category=None, radius=200, limit=20) -> list
               "lng_lo": lng - dlng, "lng_hi": lng + dlng, "limit": limit}
     if category:
         params["categories"] = _category_id(category)
-    statement = _shaped(("nearby", bool(category)), lambda: _nearby_statement(bool(category)))
+    statement = _nearby_statement(bool(category))
     found = []
     for ticket in _run(statement, params):
         d = distance_m(lat, lng, ticket.lat, ticket.lng)
@@ -223,6 +223,19 @@ def nearby(lat, lng, coord="wgs84", category=None, radius=200, limit=20) -> list
             found.append((ticket, d))
     found.sort(key=lambda pair: pair[1])
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def _box_statement(status: str, after: bool) -> sa.Select:
+    query = _VIEW.where(_public(), _t.c.lat.between(sa.bindparam("lat_lo"), sa.bindparam("lat_hi")),
+                        _t.c.lng.between(sa.bindparam("lng_lo"), sa.bindparam("lng_hi")))
+    if status == "open":
+        query = query.where(_t.c.status.in_(lc.OPEN))
+    elif status == "closed":
+        query = query.where(_t.c.status.not_in(lc.OPEN))
+    if after:
+        query = query.where(_t.c.id < sa.bindparam("after"))
+    return query.order_by(_t.c.id.desc()).limit(sa.bindparam("limit"))
 
 
 def in_box(min_lat, min_lng, max_lat, max_lng, coord="wgs84", status="open", limit=100, cursor=None) -> dict:
@@ -234,18 +247,7 @@ def in_box(min_lat, min_lng, max_lat, max_lng, coord="wgs84", status="open", lim
     if after:
         params["after"] = after[0]
 
-    def build():
-        query = _VIEW.where(_public(), _t.c.lat.between(sa.bindparam("lat_lo"), sa.bindparam("lat_hi")),
-                            _t.c.lng.between(sa.bindparam("lng_lo"), sa.bindparam("lng_hi")))
-        if status == "open":
-            query = query.where(_t.c.status.in_(lc.OPEN))
-        elif status == "closed":
-            query = query.where(_t.c.status.not_in(lc.OPEN))
-        if after:
-            query = query.where(_t.c.id < sa.bindparam("after"))
-        return query.order_by(_t.c.id.desc()).limit(sa.bindparam("limit"))
-
-    rows = _run(_shaped(("map", status, bool(after)), build), params)
+    rows = _run(_box_statement(status, bool(after)), params)
     return page(rows, limit, lambda t: [t.id])
 
 

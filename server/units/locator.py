@@ -6,21 +6,16 @@ every report); a change this process makes to a unit drops the tree at once."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import sqlalchemy as sa
-from flask import current_app
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
-from sqlalchemy import event
 from sqlalchemy.orm import undefer
 
+from ..cache import ProcessCache
 from ..extensions import db
 from .models import Unit
-
-_lock = threading.Lock()
 
 
 class UnitLocator:
@@ -50,57 +45,31 @@ def _stamp():
     return tuple(db.session.execute(sa.select(sa.func.count(Unit.id), sa.func.max(Unit.updated_at))).one())
 
 
+_trees = ProcessCache("unit_locator", watch=(Unit,), ttl_setting=None, max_entries=1)  # by stamp: the latest
+_checked = ProcessCache("unit_locator_checked", watch=(Unit,))
+_subtrees = ProcessCache("unit_subtrees", watch=(Unit,), max_entries=10_000)
+
+
+def _build() -> UnitLocator:
+    rows = db.session.execute(sa.select(Unit.id, Unit.depth, Unit.boundary).where(Unit.boundary.is_not(None))).all()
+    return UnitLocator(rows)
+
+
 def get_locator() -> UnitLocator:
-    cached = current_app.extensions.get("gongzhi.locator")
-    now = time.monotonic()
-    if cached and now - cached[2] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
-        return cached[1]
-    stamp = _stamp()
-    if cached and cached[0] == stamp:
-        current_app.extensions["gongzhi.locator"] = (stamp, cached[1], now)
-        return cached[1]
-    with _lock:
-        rows = db.session.execute(
-            sa.select(Unit.id, Unit.depth, Unit.boundary).where(Unit.boundary.is_not(None))
-        ).all()
-        locator = UnitLocator(rows)
-        current_app.extensions["gongzhi.locator"] = (stamp, locator, now)
-    return locator
+    """The tree, built again when the units table changed (its count or latest update);
+    whether it did is asked at most every UNIT_LOCATOR_TTL_SECONDS."""
+    stamp = _checked.get("stamp", _stamp)
+    return _trees.get(stamp, _build)
 
 
 def subtree_ids(paths: list[str]) -> list[int]:
     """Ids of the units at or below these materialised paths (a staff member's scope), kept
-    per process like the locator: asked again after UNIT_LOCATOR_TTL_SECONDS, at once after a
-    change this process makes. Every staff list filters on them."""
-    cache = current_app.extensions.setdefault("gongzhi.subtrees", {})
+    like the locator. Every staff list filters on them."""
     key = tuple(sorted(paths))
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and now - hit[1] < current_app.config["UNIT_LOCATOR_TTL_SECONDS"]:
-        return hit[0]
-    ids = db.session.execute(
-        sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in key]))
-    ).scalars().all() if key else []
-    if len(cache) > 10_000:  # one entry per distinct scope; a province has far fewer
-        cache.clear()
-    cache[key] = (ids, now)
-    return ids
-
-
-def forget() -> None:
-    """Rebuild on next use (a unit changed in this process)."""
-    from .. import directory
-
-    current_app.extensions.pop("gongzhi.locator", None)
-    current_app.extensions.pop("gongzhi.subtrees", None)
-    directory.forget()
-
-
-@event.listens_for(Unit, "after_insert")
-@event.listens_for(Unit, "after_update")
-@event.listens_for(Unit, "after_delete")
-def _unit_changed(_mapper, _connection, _target) -> None:
-    forget()
+    if not key:
+        return []
+    return _subtrees.get(key, lambda: db.session.execute(
+        sa.select(Unit.id).where(sa.or_(*[Unit.path.startswith(p, autoescape=True) for p in key]))).scalars().all())
 
 
 def locate(lat: float, lng: float) -> Unit | None:

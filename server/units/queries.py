@@ -9,6 +9,7 @@ from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
 from .models import Unit
+from .scope import require_staff
 
 
 def get_unit(unit_id: int) -> Unit:
@@ -43,10 +44,9 @@ def subtree_ids(unit: Unit) -> sa.Select:
     return sa.select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
 
 
-def staff_of(unit: Unit, viewer: User) -> list[dict]:
+def staff_of(unit: Unit, viewer) -> list[dict]:
     """Everyone holding a post at the unit or below it; only for staff whose posts reach the unit."""
-    if not any(unit.path.startswith(post.unit.path) for post in viewer.posts):
-        raise Forbidden("只有本单位的工作人员可以查看", key="unit_out_of_scope")
+    require_staff(viewer, unit, detail="只有本单位的工作人员可以查看")
     rows = db.session.execute(
         sa.select(StaffPost, User, Unit).join(User, User.id == StaffPost.user_id).join(Unit, Unit.id == StaffPost.unit_id)
         .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.depth, Unit.id, StaffPost.role, User.id)

@@ -38,7 +38,7 @@ from openpyxl import load_workbook
 from server import crypto
 from server.auth.models import AuthToken, User
 from server.auth.operations import grant_post
-from server.units.locator import forget as forget_units
+from server.cache import forget_all as forget_caches
 from server.demo import seed_demo
 from server.extensions import db
 from server.notifications.models import Notification
@@ -53,6 +53,7 @@ from tests.api.helpers import IN_HQ_1_1, IN_MY_1, jpeg_bytes
 from tests.api.test_ticket_permissions import ALLOWED as TICKET_ACTION_MATRIX
 from tests.conftest import _empty_tables
 from tests.integration.test_stats_fixtures import AS_OF
+from tests.state import force_ticket
 
 ROLES = ["grid_worker", "cadre", "unit_head", "deputy", "admin"]
 IN_UNIT, OUT_UNIT = "gz-demo-hq-1", "gz-demo-my"
@@ -181,7 +182,7 @@ def w(app):
     client = app.test_client()
     with app.app_context():
         _empty_tables()
-        forget_units()  # the routing tree and scope caches: the tables were emptied
+        forget_caches()  # every process cache: the tables were emptied
         seed_demo()
         db.session.commit()
     world = SimpleNamespace(app=app, client=client, headers={"anon": {}})
@@ -205,7 +206,7 @@ def w(app):
         assert res.status_code == 201, res.json
         if held:
             with app.app_context():
-                db.session.get(Ticket, res.json["id"]).held = True
+                force_ticket(res.json["id"], held=True)
                 db.session.commit()
         return res.json["id"]
 
@@ -219,8 +220,8 @@ def w(app):
     assert res.status_code == 200, res.json
     with app.app_context():
         # escalated for supervision (督办) to each street's own units
-        db.session.get(Ticket, world.pub_hq).supervising_unit_id = world.unit[IN_UNIT]
-        db.session.get(Ticket, world.pub_my).supervising_unit_id = world.unit[OUT_UNIT]
+        force_ticket(world.pub_hq, supervising_unit_id=world.unit[IN_UNIT])
+        force_ticket(world.pub_my, supervising_unit_id=world.unit[OUT_UNIT])
         world.bulletin = stats.bulletin("2026-09..2026-10", now=AS_OF)[0].id
         world.o311_key = o311.create_key("am-active")[1]
         world.o311_revoked = o311.create_key("am-revoked")[1]

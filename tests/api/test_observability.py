@@ -15,6 +15,7 @@ from server.extensions import db
 from server.ops import logs
 from server.timeutil import utcnow
 from tests.api.helpers import report, upload
+from tests.state import force_ticket
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -105,8 +106,7 @@ def test_metrics_has_latency_by_endpoint_the_outbox_and_overdue_tickets(client, 
     client.get(f"/api/v1/tickets/{first.json['id']}", headers=resident)
     client.get(f"/api/v1/tickets/{second.json['id']}", headers=resident)
     # One ticket past its response time, not yet swept.
-    db.session.execute(sa.update(Ticket).where(Ticket.id == first.json["id"])
-                       .values(respond_by=utcnow() - timedelta(hours=1)))
+    force_ticket(first.json["id"], respond_by=utcnow() - timedelta(hours=1))
     db.session.commit()
     # Three notices waiting for WeChat, one of them due for ten minutes already.
     user_id = client.get("/api/v1/me", headers=resident).json["id"]

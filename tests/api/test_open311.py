@@ -33,6 +33,7 @@ from server.open311.models import ApiKey, RateWindow
 from server.tickets.models import Ticket, TicketEvent
 from server.timeutil import utcnow
 from tests.api.helpers import IN_HQ_1_1, act, jpeg_bytes, photo, report, user_id
+from tests.state import force_ticket
 
 # The official schemas (open311/schema-validation, schema/georeport-v2/), shared with the project.
 SCHEMA_DIR = Path(os.environ.get("OPEN311_SCHEMA_DIR") or
@@ -442,7 +443,7 @@ def test_held_tickets_never_appear(client, demo, key, valid):
     res = file_request(client, key, extensions="true")
     held = filed_id(valid, res)
     token = res.get_json()[0]["token"]
-    db.session.get(Ticket, held).held = True
+    force_ticket(held, held=True)
     db.session.commit()
     listed = [r["service_request_id"] for r in valid(client.get(f"{BASE}/requests.json"), "requests.json")]
     assert listed == [str(shown)]
@@ -476,7 +477,7 @@ def test_filters(client, demo, key, valid):
 def test_date_range(client, demo, key, valid):
     old = filed_id(valid, file_request(client, key))
     recent = filed_id(valid, file_request(client, key))
-    db.session.get(Ticket, old).created_at = utcnow() - timedelta(days=100)
+    force_ticket(old, created_at=utcnow() - timedelta(days=100))
     db.session.commit()
 
     def ids(query):

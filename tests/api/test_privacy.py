@@ -13,6 +13,7 @@ from server.tickets.models import Ticket
 from server.timeutil import utcnow
 from tests.api.helpers import act, photo, report
 from tests.conftest import agree
+from tests.state import force_ticket
 
 
 def test_no_report_before_consent(client, demo, login):
@@ -74,7 +75,7 @@ def test_staff_reads_of_reporter_data_are_logged(client, demo, login):
 
 
 def test_retention_erases_the_reporter_link_of_old_closed_tickets(client, demo, login, app, monkeypatch):
-    from server.tickets.operations import sweep
+    from server.tickets.timers import sweep
 
     monkeypatch.setitem(app.config, "PERSONAL_DATA_RETENTION_DAYS", 30)
     resident, grid = login("resident"), login("grid")
@@ -82,7 +83,7 @@ def test_retention_erases_the_reporter_link_of_old_closed_tickets(client, demo, 
     fresh = report(client, resident).json["id"]
     act(client, grid, old, "return", reason="invalid", note="无效")
     act(client, grid, fresh, "return", reason="invalid", note="无效")
-    db.session.get(Ticket, old).closed_at = utcnow() - timedelta(days=31)
+    force_ticket(old, closed_at=utcnow() - timedelta(days=31))
     db.session.commit()
     assert sweep()["personal_data_erased"] == 1
     db.session.commit()

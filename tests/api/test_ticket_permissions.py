@@ -9,6 +9,7 @@ import pytest
 from server.extensions import db
 from server.auth.operations import grant_post
 from tests.api.helpers import act, photo, report, user_id
+from tests.state import force_ticket
 
 ROLES = ["grid_worker", "cadre", "unit_head", "deputy", "admin"]
 IN_SCOPE_UNIT, OUT_OF_SCOPE_UNIT = "gz-demo-hq-1", "gz-demo-my"
@@ -95,7 +96,7 @@ def test_out_of_scope_staff_cannot_see_held_tickets(client, actors, fake_wechat)
     from server.tickets.models import Ticket
 
     tid = report(client, actors["reporter"]).json["id"]
-    db.session.get(Ticket, tid).held = True
+    force_ticket(tid, held=True)
     db.session.commit()
     assert client.get(f"/api/v1/tickets/{tid}", headers=actors["out:cadre"]).status_code == 404
     assert client.get(f"/api/v1/tickets/{tid}").status_code == 404

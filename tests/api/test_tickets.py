@@ -189,7 +189,7 @@ def test_sweep_escalates_overdue_to_the_unit_above(client, demo, login, ctx):
     later = utcnow() + timedelta(hours=25)
     result = ctx.test_cli_runner().invoke(args=["tickets", "sweep"])
     assert result.exit_code == 0 and '"escalated": 0' in result.output
-    from server.tickets.operations import sweep
+    from server.tickets.timers import sweep
 
     assert sweep(now=later)["escalated"] == 1
     db.session.commit()
@@ -205,7 +205,7 @@ def test_unrated_resolution_closes_as_unrated(client, demo, login):
     tid = report(client, resident).json["id"]
     act(client, grid, tid, "accept")
     act(client, grid, tid, "resolve", note="已修好", media=[photo(client, grid)])
-    from server.tickets.operations import sweep
+    from server.tickets.timers import sweep
 
     assert sweep(now=utcnow() + timedelta(days=8))["closed_unrated"] == 1
     db.session.commit()

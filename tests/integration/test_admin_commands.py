@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from server.demo import seed_demo
 from server.extensions import db
 from server.open311 import operations as o311
-from server.units.locator import forget as forget_units
+from server.cache import forget_all as forget_caches
 from server.tickets.models import Ticket
 from server.units.models import Unit
 from tests.api.helpers import IN_HQ_1_1, IN_MY_1
 from tests.conftest import _empty_tables
+from tests.state import force_ticket
 
 # Every command the app registers, and where it is exercised. A new command fails
 # test_every_admin_command_is_listed until it is added here.
@@ -33,6 +34,7 @@ COMMANDS = {
     "staff revoke": "BAD_INPUT; test_grant_and_revoke_count_from_the_next_request",
     "seed-demo": "test_seed_demo_again_duplicates_nothing (no input)",
     "tickets sweep": "no input; tests/api/test_tickets.py",
+    "timers": "no input; tests/e2e/test_timers.py",
     "reports monthly": "BAD_INPUT; tests/api/test_stats.py",
     "reports bulletin": "BAD_INPUT; tests/api/test_stats.py",
     "reports export": "BAD_INPUT; tests/api/test_stats.py",
@@ -63,7 +65,7 @@ def world(app):
     """The demo district, one Open311 key, a reporter's public ticket; no context left pushed."""
     with app.app_context():
         _empty_tables()
-        forget_units()  # the routing tree and scope caches: the tables were emptied
+        forget_caches()  # every process cache: the tables were emptied
         seed_demo()
         o311.create_key("existing-app")
         db.session.commit()
@@ -178,7 +180,7 @@ def _held_ticket(app, client, headers, place) -> int:
                       json={"category": "streetlight", "description": "路灯不亮了", **place})
     assert res.status_code == 201, res.json
     with app.app_context():
-        db.session.get(Ticket, res.json["id"]).held = True
+        force_ticket(res.json["id"], held=True)
         db.session.commit()
     return res.json["id"]
 

@@ -13,7 +13,7 @@ from server.extensions import db
 from server.notifications.models import Notification
 from server.notifications.outbox import notify
 from server.notifications.worker import drain
-from server.tickets import operations
+from server.tickets import operations, timers
 from server.timeutil import utcnow
 from tests.api.helpers import act, report
 from tests.conftest import agree
@@ -192,9 +192,9 @@ def test_sweep_reminds_before_the_deadline_once(demo, templates, login):
     tid = report(client, resident, category="water_supply").json["id"]   # the street's; resolve in 24 h: 2 h ahead
     assert act(client, head, tid, "accept").status_code == 200
     ticket = operations.get_ticket(tid)
-    operations.sweep(now=ticket.resolve_by - timedelta(hours=3))
-    operations.sweep(now=ticket.resolve_by - timedelta(hours=1, minutes=30))
-    operations.sweep(now=ticket.resolve_by - timedelta(hours=1))
+    timers.sweep(now=ticket.resolve_by - timedelta(hours=3))
+    timers.sweep(now=ticket.resolve_by - timedelta(hours=1, minutes=30))
+    timers.sweep(now=ticket.resolve_by - timedelta(hours=1))
     db.session.commit()
     reminders = db.session.execute(sa.select(Notification).where(Notification.template == "deadline_soon")).scalars().all()
     assert [db.session.get(User, r.user_id).openid for r in reminders] == ["dev:head"]

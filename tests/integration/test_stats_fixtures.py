@@ -18,6 +18,7 @@ from server.categories.models import Category
 from server.extensions import db
 from server.tickets.models import Ticket
 from server.units.models import Unit
+from server.tickets.lifecycle import MACHINE
 
 UTC = timezone.utc
 H = timedelta(hours=1)
@@ -38,6 +39,7 @@ def _category(code: str) -> Category:
     return db.session.execute(sa.select(Category).where(Category.code == code)).scalar_one()
 
 
+@MACHINE.operation  # a fixture writes the columns the operations would have
 def add_ticket(unit_code: str, created: datetime, category: str = "streetlight", **columns) -> Ticket:
     """A ticket as `report` leaves it, then the columns later operations changed."""
     cat = _category(category)

@@ -112,12 +112,15 @@ def test_overdue_depends_on_when_it_is_counted(october):
 
 def test_the_operations_leave_what_the_card_counts(demo, monkeypatch):
     """A late transfer is a late response even though it resets respond_by; a redo's rating replaces the first."""
+    from server.auth.actor import Actor
     from server.media.models import Media
     from server.tickets import operations as ops
+    from server.tickets import reporting
 
     clock = {"now": at(10, 5, 1)}
     monkeypatch.setattr(ops, "utcnow", lambda: clock["now"])
-    users = {u.openid: u for u in db.session.execute(sa.select(User)).scalars()}
+    monkeypatch.setattr(reporting, "utcnow", lambda: clock["now"])
+    users = {u.openid: Actor.of_user(u) for u in db.session.execute(sa.select(User)).scalars()}
     resident, grid, admin = users["dev:resident"], users["dev:grid"], users["dev:admin"]
 
     def photo(owner):
@@ -127,12 +130,12 @@ def test_the_operations_leave_what_the_card_counts(demo, monkeypatch):
         db.session.flush()
         return [m.id]
 
-    from server.privacy.operations import current_policy, record_consent
+    from server.privacy.consent import current_policy, record_consent
 
     record_consent(resident, current_policy())
     place = {"category": "streetlight", "description": "路灯不亮", "lat": 30.57, "lng": 114.27, "coord": "wgs84"}
-    late, _ = ops.report(resident, place)
-    redo, _ = ops.report(resident, place)
+    late, _ = reporting.report(resident, place)
+    redo, _ = reporting.report(resident, place)
     clock["now"] += timedelta(hours=1)
     ops.accept(redo, grid)
     ops.resolve(redo, grid, "修好了", photo(grid))
