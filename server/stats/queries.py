@@ -108,7 +108,8 @@ def _count(condition) -> sa.ColumnElement:
 
 
 def _in_period(period: Period):
-    return sa.and_(T.created_at >= period.start, T.created_at < period.end)
+    """The period's tickets; a report hidden by moderation is none of them."""
+    return sa.and_(T.created_at >= period.start, T.created_at < period.end, T.hidden.is_(False))
 
 
 def aggregate(period: Period, as_of: datetime, *, within: list[int] | None = None, category_id: int | None = None,

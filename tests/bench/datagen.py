@@ -14,7 +14,7 @@ The model of the district, stated so the figures can be judged:
   differ only in how much history lies behind today, as they would in production;
 * places: 85% around 80 hot spots (markets, schools, old compounds; ~120 m spread), the
   rest anywhere in the district, 0.3% just outside it (the triage queue); routed to a unit
-  by the same rule as `operations.route` (deepest unit of the category's handler kind);
+  by the same rule as `reporting.route` (deepest unit of the category's handler kind);
 * categories weighted as a 12345 line sees them (sanitation, parking, noise, streetlights
   most often);
 * each ticket lives its lifecycle: respond, assign, progress, resolve (with a photo),
@@ -356,7 +356,7 @@ def query_points(district: District, n: int, seed: int = 13) -> list[tuple[float
 
 
 def _route(district: District, lat: np.ndarray, lng: np.ndarray, cat_kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """operations.route for many points: the deepest unit of the handler kind, else the deepest."""
+    """reporting.route for many points: the deepest unit of the handler kind, else the deepest."""
     import shapely
     from shapely.geometry import shape
 

@@ -358,7 +358,7 @@ def test_database_restarts_under_load_lose_no_request(stack):
     marks = ",".join(["%s"] * len(user_ids))
     with mariadb.connect() as conn, conn.cursor() as cur:
         cur.execute(f"USE `{mariadb.database}`")
-        cur.execute(f"SELECT `key`, ticket_id FROM idempotency_keys WHERE user_id IN ({marks})", user_ids)
+        cur.execute(f"SELECT `key`, result_id FROM idempotency_keys WHERE user_id IN ({marks})", user_ids)
         keys = dict(cur.fetchall())
         cur.execute(f"SELECT id, description FROM tickets WHERE reporter_id IN ({marks})", user_ids)
         tickets = dict(cur.fetchall())
