@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER = "gongzhi.retry_after"  # app.extensions: err -> seconds until a rate limit resets
 
 # Default key and Chinese text for errors raised by Flask, werkzeug or flask-smorest.
 _BY_STATUS = {
@@ -88,7 +90,7 @@ def envelope(status: int, key: str, detail: str, errors: dict | None = None) -> 
     }
 
 
-def _respond(status: int, key: str, detail: str, errors=None, headers=None):
+def respond(status: int, key: str, detail: str, errors=None, headers=None):
     response = jsonify(envelope(status, key, detail, errors))
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -98,7 +100,7 @@ def _respond(status: int, key: str, detail: str, errors=None, headers=None):
 
 def conflict_response():
     """Another request changed the same row first (optimistic concurrency)."""
-    return _respond(409, "conflict", "内容已被他人修改，请刷新后重试")
+    return respond(409, "conflict", "内容已被他人修改，请刷新后重试")
 
 
 # MySQL: deadlock, lock wait timeout. The transaction lost a race: the client may retry.
@@ -110,13 +112,13 @@ def database_error_response(err: OperationalError):
     if code in _LOST_RACE or "database is locked" in str(err.orig):
         return conflict_response()
     log.error("database unavailable: %s", type(err.orig).__name__)
-    return _respond(503, "database_unavailable", "服务暂时不可用，请稍后再试", headers={"Retry-After": "5"})
+    return respond(503, "database_unavailable", "服务暂时不可用，请稍后再试", headers={"Retry-After": "5"})
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        return _respond(err.status, err.key, err.detail, err.errors, err.headers)
+        return respond(err.status, err.key, err.detail, err.errors, err.headers)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
@@ -128,13 +130,11 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(data, dict) and data.get("messages"):
             errors["fields"] = data["messages"]
         headers = dict(data.get("headers") or {}) if isinstance(data, dict) else {}
-        if status == 429 and "Retry-After" not in headers:
-            from .ops.ratelimit import retry_after  # flask-limiter's breach
-
-            headers["Retry-After"] = retry_after(err)
+        if status == 429 and "Retry-After" not in headers and RETRY_AFTER in current_app.extensions:
+            headers["Retry-After"] = current_app.extensions[RETRY_AFTER](err)
         if status == 405 and getattr(err, "valid_methods", None):
             headers["Allow"] = ", ".join(err.valid_methods)
-        return _respond(status, key, detail, errors, headers)
+        return respond(status, key, detail, errors, headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(err: StaleDataError):
@@ -154,4 +154,4 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(err: Exception):
         log.exception("unhandled error")
         key, detail = _BY_STATUS[500]
-        return _respond(500, key, detail)
+        return respond(500, key, detail)

@@ -136,3 +136,19 @@ def revoke_all(user: User) -> int:
         .values(revoked_at=utcnow()),
         execution_options={viewer_cache.OPTION: (user.id,)},
     ).rowcount
+
+
+def user_or_ip() -> str:
+    """A rate-limit key: a signed-in user's own bucket, whichever address they come from;
+    else the address."""
+    try:
+        user = viewer()
+    except sa.exc.SQLAlchemyError:
+        # Rolled back: a connection lost mid-query leaves the session unusable, and the
+        # view's own query would fail as a 500 (PendingRollbackError) instead of meeting
+        # the database error again (503) or succeeding on a database that is back.
+        db.session.rollback()
+        user = None
+    except Unauthorized:
+        user = None  # a refused token: counted by address, and the view answers 401
+    return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr or 'unknown'}"

@@ -22,7 +22,7 @@ class MediaSchema(Schema):
 
 
 @blp.post("/api/v1/media")
-@rate_limit("RATELIMIT_UPLOAD", per_user=True)
+@rate_limit("RATELIMIT_UPLOAD", key=sessions.user_or_ip)
 @sessions.login_required
 @blp.response(201, MediaSchema)
 @blp.doc(security=[{"bearerAuth": []}], requestBody={

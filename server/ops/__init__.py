@@ -23,3 +23,4 @@ def init_app(app: Flask) -> None:
     logs.install_request_hooks(app, on_finish=metrics.observe_request)
     ratelimit.prepare_config(app)
     limiter.init_app(app)
+    ratelimit.register_breach_handler(app)

@@ -11,7 +11,7 @@ answers again (`in_memory_fallback_enabled`); an error past that is logged and t
 goes through (`swallow_errors`): a broken counter never locks residents out.
 
 A breach raises flask-limiter's 429, which `errors.py` answers in the one envelope
-(`message: "rate_limited"`) with `Retry-After`.
+(`message: "rate_limited"`) with `Retry-After` (from `retry_after`, registered on the app).
 """
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ import logging
 import math
 import time
 
-import sqlalchemy as sa
 from flask import Flask, current_app, request
-
-from ..errors import Unauthorized
-from ..extensions import db, limiter
+from ..errors import RETRY_AFTER
+from ..extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +31,10 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def user_or_ip() -> str:
-    """A signed-in user's own bucket, whichever address they come from; else the address."""
-    from ..auth import sessions
-
-    try:
-        user = sessions.viewer()
-    except sa.exc.SQLAlchemyError:
-        # Rolled back: a connection lost mid-query leaves the session unusable, and the
-        # view's own query would fail as a 500 (PendingRollbackError) instead of meeting
-        # the database error again (503) or succeeding on a database that is back.
-        db.session.rollback()
-        user = None
-    except Unauthorized:
-        user = None  # a refused token: counted by address, and the view answers 401
-    return f"user:{user.id}" if user is not None else f"ip:{client_ip()}"
-
-
-def rate_limit(setting: str, *, per_user: bool = False):
-    """A view decorator: at most config[setting] requests per client (IP, or user)."""
-    return limiter.limit(lambda: current_app.config[setting], key_func=user_or_ip if per_user else client_ip)
+def rate_limit(setting: str, *, key=client_ip):
+    """A view decorator: at most config[setting] requests per `key(request)` (the address,
+    or e.g. the signed-in user: auth.sessions.user_or_ip)."""
+    return limiter.limit(lambda: current_app.config[setting], key_func=key)
 
 
 def retry_after(err=None) -> str:
@@ -77,3 +59,9 @@ def prepare_config(app: Flask) -> None:
         cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
     elif uri.startswith("memory://") and cfg.get("APP_ENV") == "production" and cfg.get("RATELIMIT_ENABLED"):
         log.warning("rate limits are counted in process memory: each worker counts alone; set REDIS_URL")
+
+
+def register_breach_handler(app: Flask) -> None:
+    """errors.py answers the 429 (in the Open311 blueprint, in its own shape); it asks this
+    module, through the app, for the seconds until the window resets."""
+    app.extensions[RETRY_AFTER] = retry_after

@@ -25,7 +25,7 @@ def _answer(payload: dict, status: int = 200):
 
 
 @blp.post("")
-@rate_limit("RATELIMIT_REPORT", per_user=True)
+@rate_limit("RATELIMIT_REPORT", key=sessions.user_or_ip)
 @sessions.login_required
 @blp.arguments(TicketCreateSchema())
 @blp.response(201, TicketOut)
