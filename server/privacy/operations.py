@@ -22,6 +22,30 @@ from ..timeutil import isoformat, utcnow
 from .models import ConsentRecord, PersonalDataAccess
 
 
+# Every column that refers to a user: the section of the export that holds its rows (None:
+# not the user's data to take away, with the reason), and what deleting the account does
+# to them (its foreign key: "delete" the rows, or "unlink" them, kept without the person).
+# A new table that refers to users is added here; tests/api/test_privacy.py fails until it is.
+USER_REFERENCES: dict[tuple[str, str], tuple[str | None, str]] = {
+    ("auth_tokens", "user_id"): (None, "delete"),            # credentials, stored hashed
+    ("consent_records", "user_id"): ("consents", "delete"),
+    ("idempotency_keys", "user_id"): (None, "delete"),       # retry bookkeeping
+    ("open311_api_keys", "user_id"): (None, "delete"),       # an integration's account
+    ("staff_posts", "user_id"): ("user", "delete"),          # user.posts
+    ("subscription_quotas", "user_id"): ("subscriptions", "delete"),
+    ("notifications", "user_id"): ("notifications", "delete"),
+    ("ticket_supports", "user_id"): ("supports", "delete"),
+    ("tickets", "reporter_id"): ("tickets", "unlink"),       # reports stay public, anonymised
+    ("tickets", "assignee_id"): (None, "unlink"),            # staff work, not the person's data
+    ("unit_responsibles", "user_id"): (None, "unlink"),      # a public post (包联)
+    ("personal_data_access", "staff_id"): (None, "unlink"),  # the audit trail stays
+    ("personal_data_access", "subject_id"): (None, "unlink"),
+    ("ticket_events", "actor_id"): (None, "unlink"),         # the history stays
+    ("ticket_ratings", "user_id"): ("ratings", "unlink"),    # the counts stay
+    ("media", "owner_id"): ("photos", "unlink"),             # photos of public reports stay
+}
+
+
 _access, _tickets = PersonalDataAccess.__table__, Ticket.__table__
 # One row per ticket whose reporter (someone else) a staff member was shown, copied from the
 # tickets by the database: a page of twenty is one INSERT with twenty ids to send.

@@ -133,3 +133,18 @@ def test_hidden_reports_never_appear_publicly(client, demo, login, fake_wechat):
     assert client.get("/api/v1/moderation/tickets", headers=grid).json["items"] == []
     inbox = client.get("/api/v1/notifications", headers=reporter).json["items"]
     assert inbox and "未通过审核" in inbox[0]["body"]
+
+
+def test_export_and_deletion_cover_every_table_that_refers_to_a_user(client, demo, login):
+    """A new table with a user column fails here until USER_REFERENCES says what the export
+    and the account's deletion do with it, and its foreign key does that."""
+    from server.privacy.operations import USER_REFERENCES
+
+    found = {(table.name, fk.parent.name): fk.ondelete for table in db.metadata.sorted_tables
+             for fk in table.foreign_keys if fk.column.table.name == "users"}
+    assert set(found) == set(USER_REFERENCES)
+    for column, (_, fate) in USER_REFERENCES.items():
+        assert found[column] == {"delete": "CASCADE", "unlink": "SET NULL"}[fate], column
+    headers = login("export-coverage")
+    exported = client.get("/api/v1/me/export", headers=headers).json
+    assert {section for section, _ in USER_REFERENCES.values() if section} <= set(exported)
