@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := server.wsgi
 
-.PHONY: install run test test-sqlite test-mysql test-miniprogram seed migrate clean
+.PHONY: install run test lint test-sqlite test-mysql test-miniprogram seed migrate clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,15 @@ seed: migrate
 run: seed
 	DEV_LOGIN=1 $(BIN)/honcho -f Procfile start --port $(PORT)
 
-test: test-sqlite test-mysql test-miniprogram
+test: lint test-sqlite test-mysql test-miniprogram
+
+# ruff (pyflakes, bugbear, import order), the layers (import-linter), mypy on the rules and
+# the operations, and no dead code (vulture); settings in pyproject.toml.
+lint: install
+	$(BIN)/ruff check server tests migrations
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/vulture server --min-confidence 80
 
 test-sqlite: install
 	$(BIN)/python -m pytest

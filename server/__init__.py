@@ -5,7 +5,6 @@ import os
 
 from flask import Flask
 from flask.sessions import SessionInterface
-
 from werkzeug.routing import IntegerConverter
 
 from . import jsonio
@@ -44,7 +43,6 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from . import db_setup
     from .errors import register_error_handlers
     from .extensions import api, db, migrate
-
     from .ops import init_app as init_ops
 
     init_ops(app)  # request ids, logs, metrics, rate limits: first, so its hooks see every response

@@ -15,9 +15,9 @@ def register(app: Flask, api) -> None:
     from .moderation.api import blp as moderation_blp
     from .notifications.api import blp as notifications_blp
     from .privacy.api import blp as privacy_blp
+    from .stats.api import bulletins_blp, stats_blp
     from .tickets.api import blp as tickets_blp
     from .units.api import blp as units_blp
-    from .stats.api import bulletins_blp, stats_blp
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp, notifications_blp, privacy_blp,

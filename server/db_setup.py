@@ -81,9 +81,8 @@ def commit() -> None:
 def register_request_commit(app: Flask) -> None:
     """Commit once at the request boundary when the answer is a success; else roll back."""
 
-    from sqlalchemy.orm.exc import StaleDataError
-
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
 
     from .errors import conflict_response, database_error_response
 

@@ -62,7 +62,7 @@ def demo_units() -> dict:
     code, name, kind, (x0, y0, x1, y1) = _DISTRICT
     features = [_feature(code, name, kind, None, (x0, y0, x1, y1), [("周区长", "县处级包联干部")])]
     xm = (x0 + x1) / 2
-    for s, ((sname, skey), (sx0, sx1)) in enumerate(zip(_STREETS, [(x0, xm), (xm, x1)])):
+    for _s, ((sname, skey), (sx0, sx1)) in enumerate(zip(_STREETS, [(x0, xm), (xm, x1)])):
         scode = f"{code}-{skey}"
         features.append(_feature(scode, sname, "street", code, (sx0, y0, sx1, y1), [("吴科长", "科级包联干部")]))
         ym = (y0 + y1) / 2

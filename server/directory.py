@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import sqlalchemy as sa
+
 from .cache import ProcessCache
 from .categories.models import Category
 from .extensions import db

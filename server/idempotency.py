@@ -25,7 +25,7 @@ from .timeutil import UTCDateTime, utcnow
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(db.Model):  # type: ignore[name-defined]
     __tablename__ = "idempotency_keys"
     __table_args__ = (sa.UniqueConstraint("user_id", "scope", "key"),)
 

@@ -6,8 +6,6 @@ import json
 
 from .errors import Invalid
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 # Row ids fit a signed 32-bit INT; anything larger names no row (and must not overflow a driver).
 ID_MAX = 2**31 - 1
 

@@ -166,7 +166,7 @@ class Machine:
         _GUARDED_TABLES[model.__table__.name] = self
 
     def _refuse_outside(self, model, key: str):
-        def listener(target, value, oldvalue, initiator):
+        def listener(target, value, _oldvalue, _initiator):
             if not self.writing:
                 raise OutsideOperation(f"{model.__name__}.{key} is written only by the {self.name} operations")
             return value
@@ -214,17 +214,13 @@ def append_only(model):
     return model
 
 
-def is_append_only(table_name: str) -> bool:
-    return table_name in _APPEND_ONLY
-
-
 def _target_table(statement) -> str | None:
     table = getattr(statement, "table", None)
     return getattr(table, "name", None)
 
 
 @event.listens_for(sa.engine.Engine, "before_execute")
-def _refuse_core_changes(conn, clauseelement, multiparams, params, execution_options):
+def _refuse_core_changes(conn, clauseelement, _multiparams, _params, execution_options):
     """A Core UPDATE or DELETE of a history table (or an ORM bulk one, which runs as Core)."""
     if isinstance(clauseelement, (sa.Update, sa.Delete)) and _target_table(clauseelement) in _APPEND_ONLY:
         if (execution_options.get(PURGE) or conn.get_execution_options().get(PURGE)) and isinstance(
@@ -258,4 +254,6 @@ def append_event(event_model, subject_column: str, subject, action: str, from_st
               "to_status": to_state if to_state is not None else getattr(subject, state_attr),
               "actor_id": getattr(actor, "id", None), "actor_role": role, "note": note or "", "public": public,
               "data": data or {}, "created_at": utcnow()}
-    return db.session.connection().execute(event_model.__table__.insert(), values).inserted_primary_key[0]
+    key = db.session.connection().execute(event_model.__table__.insert(), values).inserted_primary_key
+    assert key is not None
+    return key[0]

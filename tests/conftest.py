@@ -11,9 +11,9 @@ import os
 import pytest
 
 from server import create_app
+from server.cache import forget_all as forget_caches
 from server.config import TestConfig
 from server.extensions import db
-from server.cache import forget_all as forget_caches
 from server.workflow import PURGE
 from tests.fakes.wechat import FakeWeChat
 

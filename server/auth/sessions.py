@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
+
 from .. import directory, jsonio
 from ..errors import Unauthorized
 from ..extensions import db
@@ -127,15 +128,6 @@ def login_required(view):
 
 def revoke(token: AuthToken) -> None:
     token.revoked_at = utcnow()
-
-
-def revoke_all(user: User) -> int:
-    return db.session.execute(
-        sa.update(AuthToken)
-        .where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow()),
-        execution_options={viewer_cache.OPTION: (user.id,)},
-    ).rowcount
 
 
 def user_or_ip() -> str:

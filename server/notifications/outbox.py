@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
 import sqlalchemy as sa
+from flask import current_app
 
 from ..auth.models import StaffPost, User, is_wechat_openid
 from ..db_setup import insert_skipping_duplicates

@@ -16,7 +16,8 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from urllib.parse import urlsplit
 
 import redis
@@ -24,15 +25,15 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.actor import Actor
 from ..auth.models import User
 from ..categories.models import Category
 from ..extensions import db
 from ..media.models import Media
 from ..tickets import lifecycle as lc
 from ..tickets.models import Ticket, TicketEvent
-from ..auth.actor import Actor
-from ..tickets.reporting import report
 from ..tickets.presenters import ACTOR_LABELS
+from ..tickets.reporting import report
 from ..timeutil import SHANGHAI, utcnow
 from ..units.models import Unit
 from . import formats

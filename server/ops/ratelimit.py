@@ -20,6 +20,7 @@ import math
 import time
 
 from flask import Flask, current_app, request
+
 from ..errors import RETRY_AFTER
 from ..extensions import limiter
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..timeutil import utcnow
 from .models import ConsentRecord
 
+
 def current_policy() -> str:
     return current_app.config["PRIVACY_POLICY_VERSION"]
 

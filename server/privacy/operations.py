@@ -21,7 +21,6 @@ from ..tickets.models import Ticket, TicketEvent, TicketRating, TicketSupport
 from ..timeutil import isoformat, utcnow
 from .models import ConsentRecord, PersonalDataAccess
 
-
 # Every column that refers to a user: the section of the export that holds its rows (None:
 # not the user's data to take away, with the reason), and what deleting the account does
 # to them (its foreign key: "delete" the rows, or "unlink" them, kept without the person).

@@ -11,8 +11,16 @@ from ..units.scope import has_role
 from . import operations, queries
 from .export import filename, workbook_bytes
 from .schemas import (
-    BulletinDetail, BulletinDetailArgs, BulletinListArgs, BulletinPage, ReportCategoryCards, CategoryPeriodArgs,
-    PeriodArgs, ReportRanking, ReportRules, ReportUnitCard,
+    BulletinDetail,
+    BulletinDetailArgs,
+    BulletinListArgs,
+    BulletinPage,
+    CategoryPeriodArgs,
+    PeriodArgs,
+    ReportCategoryCards,
+    ReportRanking,
+    ReportRules,
+    ReportUnitCard,
 )
 
 stats_blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="成绩单：响应率、解决率、满意率")

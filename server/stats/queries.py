@@ -24,9 +24,8 @@ from ..timeutil import UTCDateTime, utcnow
 from ..units.models import Unit
 from ..units.queries import get_unit
 from . import rates
-from .periods import Period, parse_period, month_of, single
+from .periods import Period, month_of, parse_period, single
 from .rates import Counters
-
 
 # --- durations in SQL -------------------------------------------------------------------
 

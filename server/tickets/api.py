@@ -8,8 +8,17 @@ from ..ops.ratelimit import rate_limit
 from . import operations, queries, reporting
 from .presenters import present, present_events, present_many
 from .schemas import (
-    ACTION_SCHEMAS, DetailArgs, EventArgs, EventPage, ListArgs, MapArgs, NearbyArgs, SupportOut,
-    TicketCreateSchema, TicketOut, TicketPage,
+    ACTION_SCHEMAS,
+    DetailArgs,
+    EventArgs,
+    EventPage,
+    ListArgs,
+    MapArgs,
+    NearbyArgs,
+    SupportOut,
+    TicketCreateSchema,
+    TicketOut,
+    TicketPage,
 )
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="问题：反映、受理、派单、答复、评价")

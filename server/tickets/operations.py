@@ -12,6 +12,7 @@ below.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ def step(ticket: Ticket, action: str, actor: Actor | None, version: int | None =
 
 
 def append(ticket: Ticket, action: str, from_status: Status | None, actor: Actor | None, role: str, *,
-           note: str = "", public: bool = True, data: dict | None = None, media: list[Media] = ()) -> None:
+           note: str = "", public: bool = True, data: dict | None = None, media: Sequence[Media] = ()) -> None:
     """The ticket's history row (workflow.append_event); the photos point at it."""
     event_id = append_event(TicketEvent, "ticket_id", ticket, action, from_status, actor, role,
                             note=note, public=public, data=data)
@@ -81,7 +82,7 @@ def move(ticket: Ticket, rule: lc.Rule, to: Status | None = None) -> Status:
     if rule.to is None and new not in rule.may_reach:
         raise ValueError(f"{new} is not reachable by this rule")
     if new != lc.SAME:
-        ticket.status = new
+        ticket.status = Status(new)
     return old
 
 
@@ -127,7 +128,7 @@ def return_(ticket: Ticket, actor: Actor, reason: str, note: str = "", duplicate
     _first_response(ticket, now)
     ticket.return_reason = reason
     ticket.closed_at = now
-    data = {"reason": reason}
+    data: dict[str, object] = {"reason": reason}
     if original is not None:
         ticket.duplicate_of_id = original.id
         data["duplicate_of"] = original.id
@@ -229,7 +230,7 @@ def assign(ticket: Ticket, actor: Actor, assignee_id: int, unit_id: int | None =
 
 
 @operation
-def progress(ticket: Ticket, actor: Actor, note: str, media: list[int] = (), public: bool = True,
+def progress(ticket: Ticket, actor: Actor, note: str, media: Sequence[int] = (), public: bool = True,
              version: int | None = None) -> Ticket:
     rule, role = step(ticket, "progress", actor, version)
     photos = take_media(actor, list(media))
@@ -273,7 +274,7 @@ def rate(ticket: Ticket, actor: Actor, rating: str, comment: str = "", version: 
     old = move(ticket, rule, new_status)
     now = utcnow()
     rated_round = ticket.redo_count
-    data = {"rating": rating}
+    data: dict[str, object] = {"rating": rating}
     if new_status == Status.assigned:
         ticket.redo_count += 1
         ticket.resolved_at, ticket.overdue = None, False

@@ -18,13 +18,13 @@ from ..auth.models import ROLE_LABELS, Role, User
 from ..extensions import db
 from ..media.models import Media
 from ..media.storage import url_path
+from ..privacy import operations as privacy
 from ..timeutil import isoformat
 from ..units.geo import from_wgs84
 from . import lifecycle as lc
 from .models import Ticket, TicketEvent
-from .queries import TicketView
 from .permissions import is_staff_for, roles_for
-from ..privacy import operations as privacy
+from .queries import TicketView
 
 ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "承办人", lc.SYSTEM: "系统",
                 **{role.value: label for role, label in ROLE_LABELS.items()}}

@@ -15,11 +15,10 @@ from ..sqljson import json_object, utc_iso
 from ..timeutil import UTCDateTime, isoformat
 from ..units.geo import distance_m, to_wgs84
 from ..units.locator import subtree_ids
+from ..units.scope import scope_paths, staff_roles_in
 from . import lifecycle as lc
 from .models import Ticket, TicketEvent
-from ..units.scope import scope_paths, staff_roles_in
 from .permissions import can_read, is_staff_for
-
 
 _t = Ticket.__table__
 _assignee = User.__table__.alias("assignee")

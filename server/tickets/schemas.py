@@ -3,7 +3,6 @@ filled by presenters.py; these declare them for the OpenAPI document)."""
 from marshmallow import Schema, fields, validate
 
 from ..paging import ID_MAX
-
 from ..units.geo import COORD_SYSTEMS
 from ..units.schemas import UnitRef
 from . import lifecycle as lc
@@ -19,7 +18,8 @@ Coord = lambda: fields.String(load_default="wgs84", validate=validate.OneOf(COOR
 
 class TicketCreateSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    # Optional with a photo (a picture says it); reporting.report refuses a report with neither.
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
     lat = Lat(required=True)
     lng = Lng(required=True)
     coord = Coord()

@@ -1,10 +1,10 @@
 from flask_smorest import Blueprint
 
+from ..auth import sessions
 from ..errors import NotFound
 from . import queries
 from .geo import to_wgs84
 from .locator import locate as locate_point
-from ..auth import sessions
 from .schemas import CoordArgs, StaffListSchema, UnitDetailSchema, UnitListArgs, UnitPageSchema
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="治理单位")

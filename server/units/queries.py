@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
 from ..auth.models import ROLE_LABELS, StaffPost, User
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
 from .models import Unit

@@ -3,7 +3,6 @@ import json
 from marshmallow import Schema, fields, validate
 
 from ..paging import ID_MAX
-
 from .geo import COORD_SYSTEMS
 from .models import UNIT_KINDS
 

@@ -96,7 +96,6 @@ def _metric(text: str, name: str, **labels) -> float | None:
 
 def test_metrics_has_latency_by_endpoint_the_outbox_and_overdue_tickets(client, demo, login):
     from server.notifications.models import PENDING, Notification
-    from server.tickets.models import Ticket
 
     resident = login("metrics-resident")
     first = report(client, resident)

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.units.models import Unit
-
 from tests.api.helpers import IN_HQ_1_1, act, photo, report, user_id
 
 

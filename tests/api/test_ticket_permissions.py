@@ -6,8 +6,8 @@ ticket's unit (花桥社区); out of scope means the same role in another street
 """
 import pytest
 
-from server.extensions import db
 from server.auth.operations import grant_post
+from server.extensions import db
 from tests.api.helpers import act, photo, report, user_id
 from tests.state import force_ticket
 
@@ -73,14 +73,15 @@ CASES = [(action, who) for action in ALLOWED for who in
 
 @pytest.mark.parametrize("action, who", CASES, ids=[f"{a}-{w}" for a, w in CASES])
 def test_permission_matrix(client, actors, action, who):
-    from server.units.models import Unit
     import sqlalchemy as sa
+
+    from server.units.models import Unit
 
     boss = actors["boss"]
     doer_id = user_id(client, actors["assignee"])
     target = db.session.execute(sa.select(Unit.id).where(Unit.code == "gz-demo-my-1")).scalar_one()
     tid = report(client, actors["reporter"]).json["id"]
-    for actor, step in SETUP[action]:
+    for _actor, step in SETUP[action]:
         res = act(client, boss, tid, step, **_body(client, step, boss, doer_id, target))
         assert res.status_code == 200, (step, res.json)
     headers = actors[who]
@@ -93,7 +94,6 @@ def test_permission_matrix(client, actors, action, who):
 
 
 def test_out_of_scope_staff_cannot_see_held_tickets(client, actors, fake_wechat):
-    from server.tickets.models import Ticket
 
     tid = report(client, actors["reporter"]).json["id"]
     force_ticket(tid, held=True)

@@ -522,7 +522,7 @@ def generate_tickets(database: str, district: District, count: int, *, reporters
     best_t = created.copy()
     last = created.copy()
     n_events = np.zeros(n, dtype="int64")
-    for m, t, action, _frm, to, *_ in stages:
+    for m, t, _action, _frm, to, *_ in stages:
         n_events += m
         last = np.where(m, np.fmax(last, t), last)
         if to is not None:

@@ -39,8 +39,8 @@ def main() -> None:
     import sqlalchemy as sa
 
     from server import create_app
-    from server.extensions import db
     from server.auth import sessions
+    from server.extensions import db
     from server.tickets import queries
     from server.timeutil import utcnow
 

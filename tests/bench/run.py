@@ -42,9 +42,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
+import datagen  # noqa: E402
 import requests  # noqa: E402
 
-import datagen  # noqa: E402
 from tests.e2e.live import free_port  # noqa: E402  (below the ephemeral range)
 
 BIN = os.path.dirname(sys.executable)

@@ -326,18 +326,18 @@ def test_database_restarts_under_load_lose_no_request(stack):
             down = mariadb.crash() if kind == "crash" else mariadb.shutdown()
             # The outage is felt: /readyz says not ready and the API answers 503.
             _wait(lambda: _readyz(base) == 503, 30, f"/readyz to fail after the {kind}", load)
-            _wait(lambda: any(a.status == 503 and a.t0 >= down for a in load.answers), 30,
+            _wait(lambda: any(a.status == 503 and a.t0 >= down for a in load.answers), 30,  # noqa: B023 (called here)
                   f"a 503 after the {kind}", load)
             time.sleep(max(0.0, down + DOWN_FOR - time.monotonic()))
             back = mariadb.start()
-            first = _wait(lambda: _first_success_after(load, back), RECOVERY_LIMIT + 15,
+            first = _wait(lambda: _first_success_after(load, back), RECOVERY_LIMIT + 15,  # noqa: B023 (called here)
                           f"a success after the database came back ({kind})", load)
             ready = _wait(lambda: _readyz(base) == 200 and time.monotonic(), 30, f"/readyz ready after the {kind}",
                           load)
             faults.append((kind, begun, down, back, first.t1, ready))
             # Some traffic on the recovered database before the next fault.
             settle = time.monotonic()
-            _wait(lambda: len([a for a in load.answers if a.t0 >= settle and a.status == 201]) >= 5, 60,
+            _wait(lambda: len([a for a in load.answers if a.t0 >= settle and a.status == 201]) >= 5, 60,  # noqa: B023
                   f"creates after recovering from the {kind}", load)
         aborted = False
     finally:
@@ -404,7 +404,7 @@ def test_database_restarts_under_load_lose_no_request(stack):
     # Recovered means recovered: once a request succeeded on the restarted database, no
     # request started after that success fails, up to the next fault.
     stops = [f[1] for f in faults[1:]] + [end]
-    for (kind, begun, down, back, first, ready), until in zip(faults, stops):
+    for (kind, _begun, _down, back, first, _ready), until in zip(faults, stops):
         late = [a for a in answers if first <= a.t0 and a.t1 < until and a.status not in (200, 201)]
         assert not late, f"failures after recovering from the {kind}: {late[:5]}"
         assert first - back < RECOVERY_LIMIT, f"{kind}: first success {first - back:.1f} s after the database was back"

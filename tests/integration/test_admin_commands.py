@@ -16,11 +16,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from server.cache import forget_all as forget_caches
 from server.demo import seed_demo
 from server.extensions import db
 from server.open311 import operations as o311
-from server.cache import forget_all as forget_caches
-from server.tickets.models import Ticket
 from server.units.models import Unit
 from tests.api.helpers import IN_HQ_1_1, IN_MY_1
 from tests.conftest import _empty_tables

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from server.categories.models import Category
 from server.extensions import db
+from server.tickets.lifecycle import MACHINE
 from server.tickets.models import Ticket
 from server.units.models import Unit
-from server.tickets.lifecycle import MACHINE
 
 UTC = timezone.utc
 H = timedelta(hours=1)

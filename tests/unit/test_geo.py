@@ -1,7 +1,12 @@
 import pytest
 
 from server.units.geo import (
-    BoundaryError, distance_m, gcj02_to_wgs84, outside_china, parse_boundary, wgs84_to_gcj02,
+    BoundaryError,
+    distance_m,
+    gcj02_to_wgs84,
+    outside_china,
+    parse_boundary,
+    wgs84_to_gcj02,
 )
 
 WUHAN = (30.5928, 114.3055)
