@@ -70,7 +70,7 @@ def test_compose_file_is_valid_for_docker_compose(tmp_path):
     done = _compose(cmd, "--profile", "ops", "config", "--quiet")
     assert done.returncode == 0, done.stderr
     services = _compose(cmd, "--profile", "ops", "config", "--services")
-    assert set(services.stdout.split()) == {"migrate", "app", "worker", "mysql", "redis", "nginx", "backup"}
+    assert set(services.stdout.split()) == {"migrate", "app", "worker", "timers", "mysql", "redis", "nginx", "backup"}
     # Without the secrets it refuses, naming what is missing.
     missing = _compose(cmd, "config", "--quiet", env_extra={})
     assert missing.returncode != 0 and "in deploy/gongzhi.env" in missing.stderr, missing.stderr
@@ -86,10 +86,10 @@ def test_compose_file_is_valid_for_docker_compose(tmp_path):
 def test_compose_file_shape():
     doc = yaml.safe_load(COMPOSE.read_text())
     services = doc["services"]
-    assert set(services) == {"migrate", "app", "worker", "mysql", "redis", "nginx", "backup"}
+    assert set(services) == {"migrate", "app", "worker", "timers", "mysql", "redis", "nginx", "backup"}
     assert services["mysql"]["image"].startswith("mysql:8")
     assert services["redis"]["image"].startswith("redis:7")
-    for name in ("app", "worker", "migrate", "backup"):
+    for name in ("app", "worker", "timers", "migrate", "backup"):
         build = services[name]["build"]
         assert (COMPOSE.parent / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
         env = services[name]["environment"]
@@ -97,6 +97,7 @@ def test_compose_file_shape():
         assert env["DATABASE_URL"].startswith("mysql+pymysql://") and "@mysql:3306/" in env["DATABASE_URL"]
     assert services["migrate"]["command"] == ["flask", "db", "upgrade", "heads"]
     assert services["worker"]["command"] == ["flask", "worker"]
+    assert services["timers"]["command"] == ["flask", "timers"]
     for name in ("app", "worker"):
         deps = services[name]["depends_on"]
         assert deps["migrate"]["condition"] == "service_completed_successfully"
