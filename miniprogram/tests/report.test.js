@@ -22,6 +22,7 @@ beforeEach(() => {
   global.wx = wx
   config.retryDelayMs = 0
   config.devLoginName = ''
+  require('../src/utils/location').reset()
 })
 
 async function openForm() {
@@ -89,14 +90,48 @@ test('locates with gcj02 once the page opens', async () => {
   expect(page.data.location).toMatchObject({ lat: 30.5801, lng: 114.2734 })
 })
 
-test('an empty description shows a Chinese message and sends no report', async () => {
+// 服务器（首席工程师那边）将改为：有照片时 description 可以不填。fixtures/openapi.json 刷新之前，
+// 副本仍要求 description，那一条不符在这里认下；刷新之后这里不再有不符。
+function expectOnlyDescriptionContractGap() {
+  const { takeContractProblems } = require('./helpers/wx')
+  const schema = require('./fixtures/openapi.json').components.schemas.TicketCreate
+  const problems = takeContractProblems()
+  if ((schema.required || []).indexOf('description') >= 0) {
+    expect(problems.length).toBeGreaterThan(0)
+    problems.forEach((p) => expect(p).toMatch(/description/))
+  } else {
+    expect(problems).toEqual([])
+  }
+}
+
+test('with a photo the sentence is optional: the report is sent without a description', async () => {
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   const page = await openForm()
   await fillAll(page, { description: '   ' })
   tap(page, '#submit')
   await settle()
-  expect(text(page, '#form-error')).toBe('请用一句话说说是什么问题')
-  expect(lastToast(wx)).toBe('请用一句话说说是什么问题')
-  expect(ticketPosts()).toHaveLength(0)
+  expect(ticketPosts()).toHaveLength(1)
+  expect(ticketPosts()[0].data).not.toHaveProperty('description')
+  expect(ticketPosts()[0].data.media).toEqual([1])
+  expect(page.data.done).not.toBeNull()
+  expectOnlyDescriptionContractGap()
+})
+
+test('quick phrases of the chosen category fill the sentence in one tap', async () => {
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+  const page = await openForm()
+  expect(page.querySelectorAll('.phrase')).toHaveLength(0)
+  page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+  await settle()
+  const phrases = page.querySelectorAll('.phrase')
+  expect(phrases.map((p) => p.dom.textContent.trim())).toContain('路灯不亮')
+  phrases[0].dispatchEvent('tap')
+  phrases[1].dispatchEvent('tap')
+  await settle()
+  expect(page.data.description).toBe('路灯不亮，路灯白天一直亮着')
+  page.querySelectorAll('.cat-tile')[1].dispatchEvent('tap')
+  await settle()
+  expect(page.querySelectorAll('.phrase').map((p) => p.dom.textContent.trim())).toContain('垃圾没人清')
 })
 
 test('no photo shows a Chinese message and sends nothing at all', async () => {
@@ -282,7 +317,7 @@ test('choosing the place on the map keeps its address', async () => {
   expect(ticketPosts()[0].data).toMatchObject({ lat: 30.581, lng: 114.274, address: '武汉市江岸区幸福路8号 幸福里3号楼' })
 })
 
-test('after submitting, the subscribe prompt reports what was accepted', async () => {
+test('the subscribe prompt comes inside the 提交 tap once the form is valid, and what was accepted is reported', async () => {
   wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   wx.__server.on('POST', '/me/subscriptions', { quota: { ticket_accepted: 1, ticket_answered: 1 } })
   wx.requestSubscribeMessage.mockImplementation((opts) =>
@@ -291,8 +326,6 @@ test('after submitting, the subscribe prompt reports what was accepted', async (
   const page = await openForm()
   await fillAll(page)
   tap(page, '#submit')
-  await settle()
-  tap(page, '#subscribe')
   // 弹窗必须在这次点击里直接调用：不等任何网络往返（这里只让出微任务，不让出定时器）
   await microtasks()
   expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1)
@@ -301,7 +334,26 @@ test('after submitting, the subscribe prompt reports what was accepted', async (
   const subs = wx.__server.calls('POST', '/me/subscriptions')
   expect(subs).toHaveLength(1)
   expect(subs[0].data).toEqual({ accepted: { ticket_accepted: 1, ticket_answered: 1 } })
+  expect(page.dom.textContent).toContain('已经提交，谢谢您！')
   expect(page.dom.textContent).toContain('有进展时会在微信里通知您')
+})
+
+test('an invalid form does not open the subscribe prompt; a retry after a failure does not open it twice', async () => {
+  let online = false
+  wx.__server.on('POST', '/tickets', () => (online ? { status: 201, body: created() } : NETWORK_FAIL))
+  const page = await openForm()
+  tap(page, '#submit')
+  await settle()
+  expect(wx.requestSubscribeMessage).not.toHaveBeenCalled()
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  expect(page.data.done).toBeNull()
+  online = true
+  tap(page, '#submit')
+  await settle()
+  expect(page.data.done).not.toBeNull()
+  expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1)
 })
 
 test('if every template is refused nothing is reported', async () => {
@@ -312,8 +364,6 @@ test('if every template is refused nothing is reported', async () => {
   const page = await openForm()
   await fillAll(page)
   tap(page, '#submit')
-  await settle()
-  tap(page, '#subscribe')
   await settle()
   expect(wx.__server.calls('POST', '/me/subscriptions')).toHaveLength(0)
   expect(page.dom.textContent).toContain('没有开启提醒')

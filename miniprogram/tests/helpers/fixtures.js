@@ -3,6 +3,8 @@
 
 const UNIT = { id: 4, code: 'gz-demo-hq-1', name: '花桥社区' }
 const UNIT_BRIEF = Object.assign({ kind: 'community', kind_label: '社区', parent_id: 2, depth: 2 }, UNIT)
+// GET /units/locate inside the service area
+const UNIT_DETAIL = Object.assign({}, UNIT_BRIEF, { ancestors: [], children: [], responsibles: [] })
 
 const USER = {
   id: 1,
@@ -249,6 +251,7 @@ function hoursFromNow(h) {
 module.exports = {
   UNIT,
   UNIT_BRIEF,
+  UNIT_DETAIL,
   USER,
   CATEGORIES,
   TEMPLATES,

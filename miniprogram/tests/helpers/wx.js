@@ -31,7 +31,7 @@ function parseUrl(url) {
 }
 
 // 一个错误应答，形状与服务器的一样：{code, status, message, errors: {detail}}
-const PHRASES = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+const PHRASES = { 502: 'Bad Gateway', 504: 'Gateway Timeout', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
 function error(status, message, detail, extra) {
   return {
@@ -90,7 +90,7 @@ function makeServer() {
   return server
 }
 
-const { USER, CATEGORIES, TEMPLATES, media, consent } = require('./fixtures')
+const { USER, CATEGORIES, TEMPLATES, UNIT_DETAIL, media, consent } = require('./fixtures')
 
 function defaultRoutes(server) {
   let logins = 0
@@ -103,6 +103,7 @@ function defaultRoutes(server) {
   server.on('GET', '/config/subscriptions', { templates: TEMPLATES })
   server.on('GET', '/categories', { items: CATEGORIES })
   server.on('GET', '/tickets/nearby', { items: [], next_cursor: null })
+  server.on('GET', '/units/locate', UNIT_DETAIL)
   server.on('GET', '/notifications', { items: [], next_cursor: null, unread: 0 })
   let uploads = 0
   server.on('POST', '/media', () => {
@@ -207,6 +208,11 @@ function createWx(options = {}) {
     navigateBack: ok('navigateBack'),
     reLaunch: ok('reLaunch'),
     stopPullDownRefresh: jest.fn(),
+    enableAlertBeforeUnload: jest.fn(),
+    disableAlertBeforeUnload: jest.fn(),
+    makePhoneCall: ok('makePhoneCall'),
+    openSetting: ok('openSetting', { authSetting: { 'scope.userLocation': true } }),
+    showShareMenu: jest.fn(),
     setNavigationBarTitle: jest.fn(),
     createMapContext: jest.fn(() => ({ moveToLocation: jest.fn(), includePoints: jest.fn() })),
   }
