@@ -82,6 +82,38 @@ const ICONS = {
   care: { glyph: '老', color: '#ad1457' },
 }
 
+// Map markers: one picture per group of statuses (tools/make-marker.js draws them)
+const MARKER_GROUPS = {
+  submitted: 'new',
+  accepted: 'doing',
+  deliberating: 'doing',
+  assigned: 'doing',
+  in_progress: 'doing',
+  resolved: 'done',
+  closed: 'other',
+  returned: 'other',
+  withdrawn: 'other',
+}
+const MARKER_LEGEND = [
+  { group: 'new', label: '待受理' },
+  { group: 'doing', label: '办理中' },
+  { group: 'done', label: '已办结' },
+  { group: 'other', label: '已关闭、退回' },
+]
+
+function markerIcon(status) {
+  return `/images/marker-${MARKER_GROUPS[status] || 'other'}.png`
+}
+
+// 我的反映的筛选：status 是发给服务器的状态（空 = 全部）
+const MINE_FILTERS = [
+  { value: 'all', label: '全部', status: [] },
+  { value: 'rate', label: '待评价', status: ['resolved'] },
+  { value: 'open', label: '办理中', status: ['submitted', 'accepted', 'deliberating', 'assigned', 'in_progress'] },
+  { value: 'done', label: '已办完', status: ['resolved', 'closed'] },
+  { value: 'returned', label: '退回、撤回', status: ['returned', 'withdrawn'] },
+]
+
 // Quick phrases per category (by the server's icon): one tap fills the sentence
 const PHRASES = {
   streetlight: ['路灯不亮', '路灯白天一直亮着', '灯杆歪了'],
@@ -155,4 +187,7 @@ module.exports = {
   returnReasonsFor,
   iconFor,
   phrasesFor,
+  MARKER_LEGEND,
+  markerIcon,
+  MINE_FILTERS,
 }

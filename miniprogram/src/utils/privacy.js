@@ -55,5 +55,10 @@ module.exports = {
   clearListener,
   settle,
   hasAgreedInGate,
+  // tests only: a fresh run of the mini-program
+  reset() {
+    agreedInGate = false
+    pendingResolve = null
+  },
   openContract,
 }
