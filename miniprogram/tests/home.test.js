@@ -173,7 +173,7 @@ describe('my reports', () => {
     const urls = wx.request.mock.calls.map((c) => c[0].url).filter((u) => /\/tickets\?/.test(u))
     expect(urls.some((u) => u.indexOf('status=returned&status=withdrawn') >= 0)).toBe(true)
     expect(page.data.mine.map((t) => t.id)).toEqual([14])
-    expect(page.querySelector('#filter-returned').dom.getAttribute('aria-selected')).toBe('true')
+    expect(page.querySelector('#filter-returned').dom.className).toMatch(/filter-on/)
     tap(page, '#filter-rate')
     await settle()
     expect(page.data.mine.map((t) => t.id)).toEqual([12])

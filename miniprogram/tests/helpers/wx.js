@@ -213,6 +213,20 @@ function createWx(options = {}) {
     makePhoneCall: ok('makePhoneCall'),
     openSetting: ok('openSetting', { authSetting: { 'scope.userLocation': true } }),
     showShareMenu: jest.fn(),
+    // 版本更新：测试里调用 __update.ready() 模拟新版本已下载好
+    __update: null,
+    getUpdateManager: jest.fn(() => {
+      const handlers = {}
+      const manager = {
+        onCheckForUpdate: jest.fn((fn) => (handlers.check = fn)),
+        onUpdateReady: jest.fn((fn) => (handlers.ready = fn)),
+        onUpdateFailed: jest.fn((fn) => (handlers.failed = fn)),
+        applyUpdate: jest.fn(),
+        ready: () => handlers.ready && handlers.ready(),
+      }
+      wx.__update = manager
+      return manager
+    }),
     setNavigationBarTitle: jest.fn(),
     createMapContext: jest.fn(() => ({ moveToLocation: jest.fn(), includePoints: jest.fn() })),
   }
