@@ -356,6 +356,23 @@ test('an invalid form does not open the subscribe prompt; a retry after a failur
   expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1)
 })
 
+test('where the account qualifies for long-term templates, only those are asked for', async () => {
+  wx.__server.on('GET', '/config/subscriptions', {
+    templates: [
+      { name: 'ticket_accepted', template_id: 'LT_ACC', title: '反映已受理', long_term: true },
+      { name: 'ticket_answered', template_id: 'LT_ANS', title: '反映已答复', long_term: true },
+      { name: 'rate_reminder', template_id: 'TPL_RATE', title: '请评价办理结果', long_term: false },
+    ],
+  })
+  wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+  wx.__server.on('POST', '/me/subscriptions', { quota: {} })
+  const page = await openForm()
+  await fillAll(page)
+  tap(page, '#submit')
+  await settle()
+  expect(wx.requestSubscribeMessage.mock.calls[0][0].tmplIds).toEqual(['LT_ACC', 'LT_ANS'])
+})
+
 test('if every template is refused nothing is reported', async () => {
   wx.__server.on('POST', '/tickets', { status: 201, body: created() })
   wx.requestSubscribeMessage.mockImplementation((opts) =>

@@ -35,7 +35,11 @@ function prefetch() {
 // 在点击事件里直接调用。返回 Promise<{accepted}>，同意的条数已报给服务器。
 function ask(names) {
   const c = cached()
-  const templates = ((c && c.templates) || []).filter((t) => names.indexOf(t.name) >= 0)
+  const wanted = ((c && c.templates) || []).filter((t) => names.indexOf(t.name) >= 0)
+  // 账号有长期订阅资格时服务器把模板标为 long_term：一次同意长期有效。
+  // 微信不许一次弹窗里混用长期与一次性模板，有长期的就只问长期的。
+  const longTerm = wanted.filter((t) => t.long_term)
+  const templates = longTerm.length ? longTerm : wanted
   if (!templates.length) return Promise.resolve({ accepted: {} })
   return new Promise((resolve) => {
     wx.requestSubscribeMessage({
