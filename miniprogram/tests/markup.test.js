@@ -127,6 +127,13 @@ describe('accessibility', () => {
     expect(text).toMatch(/aria-role="tab".*缺少 aria-selected/)
   })
 
+  test('a tap target under 88rpx fails; a small child inside a large target does not', () => {
+    const wxss = '.box { min-height: 64rpx; }\n.box .dot { height: 20rpx; }\n'
+    const text = check(project({ 'pages/a/a.wxss': wxss })).join('\n')
+    expect(text).toMatch(/\.box 的 min-height 是 64rpx/)
+    expect(text).not.toMatch(/dot/)
+  })
+
   test('text and background below 4.5:1 fail, the disabled button of old included', () => {
     const problems = check(project({ 'pages/a/a.wxss': '.btn[disabled] { background-color: #9aa4b2; color: #ffffff; }\n' }))
     expect(problems.join('\n')).toMatch(/\.btn\[disabled\] 的文字 #ffffff 与背景 #9aa4b2 对比度 2\.\d+:1/)

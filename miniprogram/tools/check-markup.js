@@ -256,6 +256,47 @@ function checkAccessibility(rel, src) {
   return problems
 }
 
+// 点击区域：可点的元素（按钮和带 bindtap / catchtap 的）用到的 class，在 WXSS 里写的
+// height / min-height / width 不能小于 88rpx
+const MIN_TARGET_RPX = 88
+
+function tappableClasses(root) {
+  const classes = new Set()
+  walk(root, '.wxml').forEach((f) => {
+    openingTags(fs.readFileSync(path.join(root, f), 'utf8')).forEach(({ tag, attrs }) => {
+      const tappable = tag === 'button' || Object.keys(attrs).some((k) => /^(bind|catch)(:)?tap$/.test(k))
+      if (!tappable || !attrs.class) return
+      attrs.class
+        .replace(/\{\{[\s\S]*?\}\}/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean)
+        .forEach((c) => classes.add(c))
+    })
+  })
+  return classes
+}
+
+function checkTapTargets(rel, src, classes) {
+  const problems = []
+  const re = /([^{}]+)\{([^{}]*)\}/g
+  let m
+  while ((m = re.exec(src.replace(/\/\*[\s\S]*?\*\//g, '')))) {
+    const selectors = m[1].split(',').map((x) => x.trim())
+    // 只看以可点的 class 结尾的选择器（.btn-small、.tab、.btn[disabled]），不看它里面的子元素
+    const hit = selectors.find((sel) => {
+      const last = /\.([\w-]+)(?:\[[^\]]*\]|::?[\w-]+)*$/.exec(sel)
+      return last && classes.has(last[1])
+    })
+    if (!hit) continue
+    const decl = /(?:^|[;\s])(min-height|height|width)\s*:\s*(\d+(?:\.\d+)?)rpx/g
+    let d
+    while ((d = decl.exec(m[2]))) {
+      if (Number(d[2]) < MIN_TARGET_RPX) problems.push(`${rel}: ${hit} 的 ${d[1]} 是 ${d[2]}rpx，可点的地方至少 ${MIN_TARGET_RPX}rpx`)
+    }
+  }
+  return problems
+}
+
 // 对比度：同一条 WXSS 规则里同时写了前景色和背景色（十六进制）时，要达到 4.5:1
 function luminance(hex) {
   let h = hex.replace('#', '')
@@ -371,7 +412,11 @@ function checkStructure(root) {
     })
   })
   problems.push(...checkLocationDeclarations(root, appJson))
-  walk(root, '.wxss').forEach((f) => problems.push(...checkContrast(f, fs.readFileSync(path.join(root, f), 'utf8'))))
+  const targets = tappableClasses(root)
+  walk(root, '.wxss').forEach((f) => {
+    const src = fs.readFileSync(path.join(root, f), 'utf8')
+    problems.push(...checkContrast(f, src), ...checkTapTargets(f, src, targets))
+  })
   return problems
 }
 
