@@ -191,7 +191,11 @@ describe('my reports', () => {
     await settle()
     expect(page.data.mine.map((t) => t.id)).toEqual([11])
     wx.__server.on('GET', '/tickets', { items: [ticket({ id: 11, status: 'resolved', status_label: '已办结' })], next_cursor: null })
-    page.instance.onHide && page.instance.onHide()
+    // 微信：onLoad 之后紧跟 onShow（不重复加载）；去详情页时 onHide，返回时 onShow（重新加载）
+    const calls = wx.__server.calls('GET', '/tickets').length
+    await page.instance.onShow()
+    expect(wx.__server.calls('GET', '/tickets')).toHaveLength(calls)
+    page.instance.onHide()
     await page.instance.onShow()
     await settle()
     expect(page.data.mine[0].statusLabel).toBe('已办结')

@@ -2,7 +2,7 @@
 // 紧急类型先给电话、照片删了能撤销、加载失败能再试、定位被拒能去设置，以及点几下能报完。
 const { createWx, NETWORK_FAIL, error } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
-const { ticket, consent, CATEGORIES } = require('./helpers/fixtures')
+const { ticket, consent, created, CATEGORIES } = require('./helpers/fixtures')
 const config = require('../src/config')
 const location = require('../src/utils/location')
 const privacy = require('../src/utils/privacy')
@@ -27,9 +27,6 @@ beforeEach(() => {
   privacy.reset()
 })
 
-function created() {
-  return ticket({ id: 100, status: 'submitted', status_label: '待受理', coord: 'gcj02', assignee: null, responded_at: null, resolved_at: null, supporters: 0, allowed_actions: ['withdraw'], version: 1 })
-}
 
 async function openForm() {
   const page = render(reportId)
@@ -64,7 +61,8 @@ describe('the draft survives the page being dropped', () => {
     await settle()
     typeDescription(first, '垃圾三天没人清')
     await settle()
-    // 相机打开时系统把小程序收回了：页面没了，只剩本机存储
+    // 相机打开时页面先 onHide，随后系统把小程序收回了：页面没了，只剩本机存储
+    first.instance.onHide()
     first.detach()
 
     const again = await openForm()
@@ -332,5 +330,39 @@ describe('taps to report', () => {
     expect(wx.__server.calls('POST', '/tickets/9/support')).toHaveLength(1)
     expect(page.dom.textContent).toContain('不用再反映这件事了')
     expect(w.taps).toBe(3)
+  })
+})
+
+describe('the camera and back', () => {
+  test('hidden while the camera is open and shown again, the form is as it was and not reloaded', async () => {
+    const page = await openForm()
+    page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+    typeDescription(page, '路灯不亮')
+    await settle()
+    const loads = wx.__server.calls('GET', '/categories').length
+    page.instance.onHide()
+    tap(page, '#add-photo')
+    await settle()
+    if (page.instance.onShow) page.instance.onShow()
+    await settle()
+    expect(page.data).toMatchObject({ categoryCode: 'streetlight', description: '路灯不亮' })
+    expect(page.data.photos).toHaveLength(1)
+    expect(wx.__server.calls('GET', '/categories')).toHaveLength(loads)
+    expect(wx.__storage[DRAFT_KEY].data.photos[0].id).toBe(1)
+  })
+
+  test('with no reminder templates from the server, submitting shows no reminder line and asks nothing', async () => {
+    wx.__server.on('GET', '/config/subscriptions', { templates: [] })
+    wx.__server.on('POST', '/tickets', { status: 201, body: created() })
+    const page = await openForm()
+    page.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
+    tap(page, '#add-photo')
+    await settle()
+    typeDescription(page, '路灯不亮')
+    tap(page, '#submit')
+    await settle()
+    expect(page.data.done).not.toBeNull()
+    expect(wx.requestSubscribeMessage).not.toHaveBeenCalled()
+    expect(page.data.subscribeResult).toBe('')
   })
 })

@@ -1,7 +1,7 @@
 // 居民反映：校验、提交带幂等键、断网后再提交沿用同一个键、附近重复、订阅提醒、隐私同意。
 const { createWx, NETWORK_FAIL, lastToast } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
-const { ticket, media, consent } = require('./helpers/fixtures')
+const { ticket, media, consent, created } = require('./helpers/fixtures')
 const { error } = require('./helpers/wx')
 const config = require('../src/config')
 const fs = require('fs')
@@ -52,26 +52,6 @@ function ticketPosts() {
   return wx.__server.calls('POST', '/tickets')
 }
 
-// 刚提交的反映，服务器回的样子
-function created(overrides = {}) {
-  return ticket(
-    Object.assign(
-      {
-        id: 100,
-        status: 'submitted',
-        status_label: '待受理',
-        coord: 'gcj02',
-        assignee: null,
-        responded_at: null,
-        resolved_at: null,
-        supporters: 0,
-        allowed_actions: ['withdraw'],
-        version: 1,
-      },
-      overrides
-    )
-  )
-}
 
 
 test('shows the category grid with a glyph icon for each category', async () => {

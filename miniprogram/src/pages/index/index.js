@@ -71,8 +71,14 @@ Component({
       return Promise.all(loads)
     },
 
+    onHide() {
+      this._hidden = true
+    },
+
+    // 从反映页、详情页回来时更新（第一次显示紧跟 onLoad，不重复加载）
     onShow() {
-      // 从反映页、详情页回来时更新
+      if (!this._hidden) return Promise.resolve()
+      this._hidden = false
       if (!this._loaded || this.data.signedOut) return Promise.resolve()
       return Promise.all([this.loadUnread(), this.loadMine()])
     },

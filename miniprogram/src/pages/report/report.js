@@ -412,7 +412,8 @@ Component({
           this.guardLeaving(false)
           this.setData({ submitting: false, done: format.ticketView(ticket) })
           return this._subscribeTask.then((res) => {
-            const n = Object.keys((res && res.accepted) || {}).length
+            if (!res || !res.asked) return
+            const n = Object.keys(res.accepted || {}).length
             this.setData({
               subscribeResult: n ? '有进展时会在微信里通知您' : '没有开启提醒，您可以随时在“我的反映”里查看',
             })
