@@ -213,6 +213,13 @@ describe('failures leave a way on', () => {
     expect(page.querySelector('.retry-btn')).toBeUndefined()
   })
 
+  test('with the phone\'s location switched off it says so, and offers no WeChat settings button', async () => {
+    wx.getLocation.mockImplementation((opts) => setTimeout(() => opts.fail({ errMsg: 'getLocation:fail system permission denied' }), 0))
+    const page = await openForm()
+    expect(page.data.locationError).toMatch(/手机的定位没有打开/)
+    expect(page.querySelector('#open-setting')).toBeUndefined()
+  })
+
   test('after location is refused, the settings page is one tap away and the place follows', async () => {
     let allowed = false
     wx.getLocation.mockImplementation((opts) =>

@@ -8,7 +8,7 @@ module.exports = Behavior({
     locationDenied: false,
   },
   methods: {
-    // Promise<fix|null>; after null, this.locationFailure says why: 'privacy' | 'denied' | 'failed'
+    // Promise<fix|null>; after null, this.locationFailure says why: 'privacy' | 'denied' | 'system' | 'failed'
     fixLocation(options) {
       this.locationFailure = ''
       return this.ensurePrivacy().then((ok) => {
@@ -22,7 +22,7 @@ module.exports = Behavior({
             return fix
           },
           (err) => {
-            this.locationFailure = err && err.denied ? 'denied' : 'failed'
+            this.locationFailure = err && err.denied ? 'denied' : err && err.systemOff ? 'system' : 'failed'
             if (err && err.denied) this.setData({ locationDenied: true })
             return null
           }

@@ -11,11 +11,17 @@ function recent(maxAgeMs) {
   return fix && Date.now() - fix.at <= age ? fix : null
 }
 
-function isDenied(res) {
-  return /auth|deny|denied|permission/i.test((res && res.errMsg) || '')
+// The phone's own location switch is off: WeChat's settings page cannot help
+function isSystemOff(res) {
+  return /system permission|locationswitchoff|location.?service/i.test((res && res.errMsg) || '')
 }
 
-// Promise<fix>; rejects with {denied: true} when the user refused location.
+// The resident refused WeChat's location permission
+function isDenied(res) {
+  return !isSystemOff(res) && /auth|deny|denied/i.test((res && res.errMsg) || '')
+}
+
+// Promise<fix>; rejects with {denied, systemOff} when the user refused location or the phone has it off.
 // Concurrent callers share one wx.getLocation.
 function locate(options = {}) {
   const fresh = options.force ? null : recent(options.maxAgeMs)
@@ -28,7 +34,7 @@ function locate(options = {}) {
         fix = { lat: res.latitude, lng: res.longitude, accuracy: res.accuracy || 0, at: Date.now() }
         resolve(fix)
       },
-      fail: (res) => reject({ denied: isDenied(res), errMsg: (res && res.errMsg) || '' }),
+      fail: (res) => reject({ denied: isDenied(res), systemOff: isSystemOff(res), errMsg: (res && res.errMsg) || '' }),
     })
   })
   const clear = () => {

@@ -191,6 +191,7 @@ Component({
           const why = {
             privacy: '同意使用位置后，可以看到附近的反映',
             denied: '没有打开定位，看不到附近的反映',
+            system: '手机的定位没有打开，请在手机设置里打开后再看',
           }
           this.setData({ nearbyLoading: false, nearbyMessage: why[this.locationFailure] || '没能定位，看不到附近的反映' })
           return null

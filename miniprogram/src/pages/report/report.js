@@ -233,6 +233,7 @@ Component({
           const why = {
             privacy: '没有同意使用位置，请点“在地图上选”',
             denied: '没有打开定位。可以点“在地图上选”，或去设置里打开',
+            system: '手机的定位没有打开。请在手机设置里打开，或点“在地图上选”',
           }
           this.setData({ locating: false, locationError: why[this.locationFailure] || '没能自动定位，请点“在地图上选”' })
           return
