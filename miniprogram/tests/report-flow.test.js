@@ -1,6 +1,6 @@
 // 反映表单经得起丢失、少点几下：草稿跨页面回收、离开先问、位置先核对服务范围、
 // 紧急类型先给电话、照片删了能撤销、加载失败能再试、定位被拒能去设置，以及点几下能报完。
-const { createWx, NETWORK_FAIL, error } = require('./helpers/wx')
+const { createWx, NETWORK_FAIL, error, expectOnlyDescriptionContractGap } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
 const { ticket, consent, created, CATEGORIES } = require('./helpers/fixtures')
 const config = require('../src/config')
@@ -296,7 +296,7 @@ describe('taps to report', () => {
     expect(w.taps).toBe(5)
     const body = wx.__server.calls('POST', '/tickets')[0].data
     expect(body).toMatchObject({ category: 'streetlight', media: [1], lat: 30.5801, lng: 114.2734 })
-    require('./helpers/wx').takeContractProblems() // 没有 description：见 report.test.js 的说明
+    expectOnlyDescriptionContractGap()
   })
 
   test('a first-time resident reports in 8 taps, agreeing to the privacy guide once', async () => {
@@ -322,7 +322,7 @@ describe('taps to report', () => {
     expect(w.taps).toBe(8)
     const order = wx.__server.requests.filter((r) => r.method === 'POST' && /^\/(me\/consent|tickets)$/.test(r.path)).map((r) => r.path)
     expect(order).toEqual(['/me/consent', '/tickets'])
-    require('./helpers/wx').takeContractProblems()
+    expectOnlyDescriptionContractGap()
   })
 
   test('someone who finds the same problem already reported is done in 3 taps', async () => {
