@@ -147,6 +147,21 @@ describe('report card, bulletin, messages', () => {
     expect(wx.stopPullDownRefresh).toHaveBeenCalled()
   })
 
+  test('when even the list of units fails, the report card offers 再试一次', async () => {
+    let up = false
+    wx.__server.on('GET', '/units', () => (up ? { items: [UNIT_BRIEF], next_cursor: null } : NETWORK_FAIL))
+    wx.__server.on('GET', '/bulletins', { items: [], next_cursor: null })
+    wx.__server.on('GET', '/stats/units/4', (req) => unitCard({ period: req.query.period }))
+    const page = render(statsId)
+    page.instance.onLoad({ period: '2026-10' })
+    await settle()
+    expect(page.dom.textContent).toContain('网络不好，请稍后再试')
+    up = true
+    tap(page, '.retry-btn')
+    await settle()
+    expect(page.querySelector('#card')).toBeDefined()
+  })
+
   test('a bulletin that failed offers 再试一次, and shares itself', async () => {
     const b = flaky(Object.assign(bulletinBrief(), { min_tickets: 5, weights: {}, definitions: {}, units: [] }))
     wx.__server.on('GET', '/bulletins/1', b.handler)

@@ -36,10 +36,14 @@ Component({
     // 可选的单位：自己岗位所在单位在前，再加上全部单位
     loadUnits() {
       const own = session.posts().map((p) => p.unit).filter(Boolean)
+      this._unitsError = null
       return api
         .get('/units', { limit: 200 })
         .then((res) => (res && res.items) || [])
-        .catch(() => [])
+        .catch((err) => {
+          this._unitsError = err
+          return []
+        })
         .then((all) => {
           const seen = {}
           const units = []
@@ -61,7 +65,9 @@ Component({
     loadStats() {
       const unit = this.data.units[this.data.unitIndex]
       if (!unit) {
-        this.setData({ stats: null, error: '请先选一个单位', loadFailed: false })
+        // 单位列表没取到（网络）时给“再试一次”，否则请用户选
+        const err = this._unitsError
+        this.setData({ stats: null, error: err ? api.messageFor(err) : '请先选一个单位', loadFailed: !!err })
         return Promise.resolve()
       }
       this.setData({ loading: true, error: '', loadFailed: false })
