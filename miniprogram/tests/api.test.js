@@ -177,6 +177,49 @@ describe('idempotency and retry', () => {
   })
 })
 
+describe('gateway errors and weak networks', () => {
+  test('a GET answered 502 then 503 is retried and succeeds', async () => {
+    let n = 0
+    wx.__server.on('GET', '/categories', () => {
+      n += 1
+      if (n === 1) return error(502, 'bad_gateway', '')
+      if (n === 2) return error(503, 'service_unavailable', '服务器正忙，请稍后再试')
+      return { items: CATEGORIES }
+    })
+    const res = await api.get('/categories')
+    expect(res.items).toHaveLength(CATEGORIES.length)
+    expect(wx.__server.calls('GET', '/categories')).toHaveLength(3)
+  })
+
+  test('a GET that stays 503 gives up after the configured retries', async () => {
+    wx.__server.on('GET', '/categories', error(503, 'service_unavailable', '服务器正忙，请稍后再试'))
+    const err = await api.get('/categories').catch((e) => e)
+    expect(err.status).toBe(503)
+    expect(wx.__server.calls('GET', '/categories')).toHaveLength(1 + config.networkRetries)
+  })
+
+  test('a POST answered 503 is not sent again by itself', async () => {
+    wx.__server.on('POST', '/tickets', error(503, 'service_unavailable', '服务器正忙，请稍后再试'))
+    const err = await api.post('/tickets', REPORT, { key: 'k' }).catch((e) => e)
+    expect(err.status).toBe(503)
+    expect(wx.__server.calls('POST', '/tickets')).toHaveLength(1)
+  })
+
+  test('a 404 on a GET is not retried', async () => {
+    wx.__server.on('GET', '/tickets/:id', error(404, 'ticket_not_found', '没有找到这条反映'))
+    await api.get('/tickets/3').catch(() => null)
+    expect(wx.__server.calls('GET', '/tickets/3')).toHaveLength(1)
+  })
+
+  test('photo uploads get a long timeout for a weak 3G link, other requests a short one', async () => {
+    await api.upload('wxfile://a.jpg', { key: 'k1' })
+    await api.get('/categories')
+    expect(wx.uploadFile.mock.calls[0][0].timeout).toBeGreaterThanOrEqual(60000)
+    const getTimeout = wx.request.mock.calls.find((c) => /categories/.test(c[0].url))[0].timeout
+    expect(getTimeout).toBeLessThan(wx.uploadFile.mock.calls[0][0].timeout)
+  })
+})
+
 describe('errors become Chinese messages', () => {
   test('errors.detail from the server is shown as is', async () => {
     wx.__server.on('POST', '/tickets/1/accept', error(409, 'invalid_transition', '当前状态（已退回）不能进行此操作'))

@@ -256,3 +256,14 @@ describe('assign', () => {
     })
   })
 })
+
+test('a ticket that failed to load offers 再试一次, and the form appears', async () => {
+  let up = false
+  wx.__server.on('GET', '/tickets/1', () => (up ? ticket({ status: 'in_progress', status_label: '办理中', allowed_actions: ['progress'], version: 6 }) : NETWORK_FAIL))
+  const page = await open('progress')
+  expect(page.querySelector('#note')).toBeUndefined()
+  up = true
+  tap(page, '.retry-btn')
+  await settle()
+  expect(page.querySelector('#note')).toBeDefined()
+})

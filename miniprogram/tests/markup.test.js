@@ -14,7 +14,7 @@ const GOOD = {
   'app.wxss': 'page { font-size: 36rpx; }\n',
   'pages/a/a.json': JSON.stringify({ usingComponents: {} }),
   'pages/a/a.js': 'Component({ methods: { onTap() {} } })\n',
-  'pages/a/a.wxml': '<view class="box" bindtap="onTap">{{title}}</view>\n',
+  'pages/a/a.wxml': '<view class="box" bindtap="onTap" aria-role="button">{{title}}</view>\n',
   'pages/a/a.wxss': '.box { color: #111111; padding: 24rpx; }\n',
 }
 
@@ -59,8 +59,85 @@ test('a misspelt tag fails', () => {
 })
 
 test('a handler missing from the JS fails', () => {
-  const problems = check(project({ 'pages/a/a.wxml': '<view bindtap="onTapp">x</view>\n' }))
+  const problems = check(project({ 'pages/a/a.wxml': '<view bindtap="onTapp" aria-role="button">x</view>\n' }))
   expect(problems.join('\n')).toMatch(/onTapp/)
+})
+
+test('a handler that is a function in the file but not a method of the page fails', () => {
+  const js = 'function onHelp() {}\nconst x = { onOther() {} }\nComponent({ methods: { onTap() { onHelp() } } })\n'
+  const wxml = '<view bindtap="onHelp" aria-role="button">x</view><view bindtap="onOther" aria-role="button">y</view>\n'
+  const text = check(project({ 'pages/a/a.js': js, 'pages/a/a.wxml': wxml })).join('\n')
+  expect(text).toMatch(/onHelp 不是/)
+  expect(text).toMatch(/onOther 不是/)
+})
+
+test('a handler that comes from a behavior passes', () => {
+  const problems = check(
+    project({
+      'behaviors/b.js': 'module.exports = Behavior({ methods: { onShared() {} } })\n',
+      'pages/a/a.js': "const b = require('../../behaviors/b')\nComponent({ behaviors: [b], methods: { onTap() {} } })\n",
+      'pages/a/a.wxml': '<view bindtap="onShared" aria-role="button">x</view>\n',
+    })
+  )
+  expect(problems).toEqual([])
+})
+
+describe('pull-down refresh', () => {
+  const js = 'Component({ methods: { onTap() {}, onPullDownRefresh() {} } })\n'
+
+  test('onPullDownRefresh without enablePullDownRefresh in the page json fails', () => {
+    const problems = check(project({ 'pages/a/a.js': js }))
+    expect(problems.join('\n')).toMatch(/pages\/a\/a: 有 onPullDownRefresh，但 pages\/a\/a\.json 没有 "enablePullDownRefresh": true/)
+  })
+
+  test('it passes when the page json (or app.json window) enables it', () => {
+    expect(check(project({ 'pages/a/a.js': js, 'pages/a/a.json': JSON.stringify({ enablePullDownRefresh: true, usingComponents: {} }) }))).toEqual([])
+    expect(check(project({ 'pages/a/a.js': js, 'app.json': JSON.stringify({ pages: ['pages/a/a'], window: { enablePullDownRefresh: true } }) }))).toEqual([])
+  })
+})
+
+describe('location interfaces', () => {
+  const js = "Component({ methods: { onTap() { wx.getLocation({ type: 'gcj02' }); wx.chooseLocation({}) } } })\n"
+
+  test('a location API used in code but missing from requiredPrivateInfos fails', () => {
+    const problems = check(project({ 'pages/a/a.js': js, 'app.json': JSON.stringify({ pages: ['pages/a/a'], requiredPrivateInfos: ['getLocation'] }) }))
+    const text = problems.join('\n')
+    expect(text).toMatch(/wx\.chooseLocation.*requiredPrivateInfos/)
+    expect(text).not.toMatch(/wx\.getLocation/)
+  })
+
+  test('declared APIs pass, and a mention in a comment is not a use', () => {
+    const declared = JSON.stringify({ pages: ['pages/a/a'], requiredPrivateInfos: ['getLocation', 'chooseLocation'] })
+    expect(check(project({ 'pages/a/a.js': js, 'app.json': declared }))).toEqual([])
+    const comment = '// calls wx.startLocationUpdate later\nComponent({ methods: { onTap() {} } })\n'
+    expect(check(project({ 'pages/a/a.js': comment }))).toEqual([])
+  })
+})
+
+describe('accessibility', () => {
+  test('a tappable view without aria-role fails', () => {
+    const problems = check(project({ 'pages/a/a.wxml': '<view class="box" bindtap="onTap">x</view>\n' }))
+    expect(problems.join('\n')).toMatch(/可点的 <view \.box> 没有 aria-role/)
+  })
+
+  test('a checkbox without aria-checked and a tab without aria-selected fail', () => {
+    const wxml = '<view bindtap="onTap" aria-role="checkbox">x</view><view bindtap="onTap" aria-role="tab">y</view>\n'
+    const text = check(project({ 'pages/a/a.wxml': wxml })).join('\n')
+    expect(text).toMatch(/aria-role="checkbox".*缺少 aria-checked/)
+    expect(text).toMatch(/aria-role="tab".*缺少 aria-selected/)
+  })
+
+  test('a tap target under 88rpx fails; a small child inside a large target does not', () => {
+    const wxss = '.box { min-height: 64rpx; }\n.box .dot { height: 20rpx; }\n'
+    const text = check(project({ 'pages/a/a.wxss': wxss })).join('\n')
+    expect(text).toMatch(/\.box 的 min-height 是 64rpx/)
+    expect(text).not.toMatch(/dot/)
+  })
+
+  test('text and background below 4.5:1 fail, the disabled button of old included', () => {
+    const problems = check(project({ 'pages/a/a.wxss': '.btn[disabled] { background-color: #9aa4b2; color: #ffffff; }\n' }))
+    expect(problems.join('\n')).toMatch(/\.btn\[disabled\] 的文字 #ffffff 与背景 #9aa4b2 对比度 2\.\d+:1/)
+  })
 })
 
 test('an import that does not resolve fails', () => {

@@ -61,10 +61,16 @@ describe('the privacy policy', () => {
     expect(wx.openPrivacyContract).toHaveBeenCalled()
   })
 
-  test('a server error is shown in Chinese', async () => {
-    wx.__server.on('GET', '/me/consent', error(503, 'service_unavailable', '服务暂时不可用，请稍后再试'))
+  test('a server error is shown in Chinese, with 再试一次', async () => {
+    let up = false
+    wx.__server.on('GET', '/me/consent', () => (up ? consent(true) : error(503, 'service_unavailable', '服务暂时不可用，请稍后再试')))
     const page = await open()
-    expect(text(page, '#consent-error')).toBe('服务暂时不可用，请稍后再试')
+    expect(text(page, '#consent-error .load-error-text')).toBe('服务暂时不可用，请稍后再试')
+    up = true
+    tap(page, '#consent-error .retry-btn')
+    await settle()
+    expect(page.querySelector('#consent-error')).toBeUndefined()
+    expect(page.querySelector('#consent-text')).toBeDefined()
   })
 })
 

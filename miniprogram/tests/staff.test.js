@@ -124,3 +124,17 @@ test('moderators (grid worker, cadre, head, admin) get the "待审核" entry; a 
   page = await open()
   expect(page.querySelector('#open-moderation')).toBeUndefined()
 })
+
+test('a task list that failed to load offers 再试一次', async () => {
+  setup(userWith('grid_worker'))
+  const { NETWORK_FAIL } = require('./helpers/wx')
+  let up = false
+  wx.__server.on('GET', '/tickets', () => (up ? { items: [ticket({ id: 5, status: 'submitted', status_label: '待受理' })], next_cursor: null } : NETWORK_FAIL))
+  const page = await open()
+  expect(page.dom.textContent).toContain('网络不好，请稍后再试')
+  up = true
+  tap(page, '.retry-btn')
+  await settle()
+  expect(page.querySelectorAll('.task')).toHaveLength(1)
+  expect(page.querySelector('.retry-btn')).toBeUndefined()
+})

@@ -134,27 +134,197 @@ function importsOf(src, fromFile, root) {
   return out
 }
 
-// 组件 JS 与它 require 的 behaviors 里定义的方法名（粗略：形如 name( 或 name: function）
-function definedMethods(jsFile, seen = new Set()) {
-  const names = new Set()
-  if (seen.has(jsFile) || !fs.existsSync(jsFile)) return names
-  seen.add(jsFile)
-  const src = fs.readFileSync(jsFile, 'utf8')
-  // 方法简写 name(...) {、name: function、name: (...) =>
-  const patterns = [
-    /(?:^|[{,\s])(?:async\s+)?([A-Za-z_$][\w$]*)\s*\([^()]*\)\s*\{/g,
-    /(?:^|[{,\s])([A-Za-z_$][\w$]*)\s*:\s*(?:async\s*)?(?:function\b|\([^()]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)/g,
-  ]
-  let m
-  patterns.forEach((re) => {
-    while ((m = re.exec(src))) names.add(m[1])
-  })
-  const req = /require\(\s*['"](\.[^'"]+)['"]\s*\)/g
-  while ((m = req.exec(src))) {
-    const dep = path.join(path.dirname(jsFile), m[1]) + (m[1].endsWith('.js') ? '' : '.js')
-    if (dep.indexOf(`${path.sep}behaviors${path.sep}`) >= 0) definedMethods(dep, seen).forEach((n) => names.add(n))
+// 在沙箱里运行页面 / 组件的 JS（require 的本地模块一并运行，wx 是什么都不做的替身），
+// 取出它交给 Component() / Page() 的定义。只看定义，不调用任何方法。
+function loadDefinition(jsFile) {
+  const cache = {}
+  let definition = null
+  const stub = new Proxy(function () {}, { get: (t, k) => (k === Symbol.toPrimitive ? () => '' : stub), apply: () => stub })
+  function load(file) {
+    if (cache[file]) return cache[file].exports
+    const module = { exports: {} }
+    cache[file] = module
+    const own = file === jsFile
+    const wrapper = vm.runInNewContext(
+      `(function (require, module, exports, Component, Behavior, Page, App, getApp, wx) {${fs.readFileSync(file, 'utf8')}\n})`,
+      { console: { log() {}, warn() {}, error() {} }, setTimeout, clearTimeout, setInterval, clearInterval },
+      { filename: file, timeout: 5000 }
+    )
+    const requireFrom = (rel) => {
+      if (!rel.startsWith('.') && !rel.startsWith('/')) return stub
+      const target = path.resolve(path.dirname(file), rel)
+      return load(target.endsWith('.js') ? target : target + '.js')
+    }
+    wrapper(
+      requireFrom,
+      module,
+      module.exports,
+      (def) => {
+        if (own) definition = { kind: 'component', def: def || {} }
+      },
+      (def) => def || {},
+      (def) => {
+        if (own) definition = { kind: 'page', def: def || {} }
+      },
+      () => {},
+      () => ({}),
+      stub
+    )
+    return module.exports
   }
+  load(jsFile)
+  return definition
+}
+
+function functionKeys(obj) {
+  return Object.keys(obj || {}).filter((k) => typeof obj[k] === 'function')
+}
+
+// 事件处理函数能用的名字：Component 的 methods（含 behaviors 的），Page 的顶层函数
+function methodsOf(definition) {
+  const names = new Set()
+  if (!definition) return names
+  if (definition.kind === 'page') {
+    functionKeys(definition.def).forEach((k) => names.add(k))
+    return names
+  }
+  const seen = new Set()
+  const visit = (def) => {
+    if (!def || typeof def !== 'object' || seen.has(def)) return
+    seen.add(def)
+    ;(def.behaviors || []).forEach(visit)
+    functionKeys(def.methods).forEach((k) => names.add(k))
+  }
+  visit(definition.def)
   return names
+}
+
+// 源码里用到的位置接口（去掉注释后找 wx.xxx），都要在 app.json 的 requiredPrivateInfos 里声明
+const LOCATION_APIS = ['getLocation', 'getFuzzyLocation', 'chooseLocation', 'choosePoi', 'chooseAddress', 'onLocationChange', 'startLocationUpdate', 'startLocationUpdateBackground']
+
+function stripJsComments(src) {
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1')
+}
+
+function checkLocationDeclarations(root, appJson) {
+  const problems = []
+  const declared = (appJson && appJson.requiredPrivateInfos) || []
+  const re = new RegExp(`\\bwx\\s*\\.\\s*(${LOCATION_APIS.join('|')})\\b`, 'g')
+  walk(root, '.js').forEach((f) => {
+    const src = stripJsComments(fs.readFileSync(path.join(root, f), 'utf8'))
+    const used = new Set()
+    let m
+    while ((m = re.exec(src))) used.add(m[1])
+    used.forEach((api) => {
+      if (declared.indexOf(api) < 0) problems.push(`${f}: 用了 wx.${api}，但 app.json 的 requiredPrivateInfos 里没有声明 "${api}"（审核和运行时都会拒绝）`)
+    })
+  })
+  return problems
+}
+
+// 无障碍：可点的自定义控件（view、text、image 上的 bindtap / catchtap）要有 aria-role；
+// 勾选类角色要有 aria-checked，标签页类要有 aria-selected
+const TAPPABLE_NEED_ROLE = new Set(['view', 'text', 'image', 'cover-view', 'cover-image'])
+const STATE_FOR_ROLE = { checkbox: 'aria-checked', radio: 'aria-checked', switch: 'aria-checked', menuitemcheckbox: 'aria-checked', menuitemradio: 'aria-checked', tab: 'aria-selected', option: 'aria-selected' }
+
+function openingTags(src) {
+  const out = []
+  const re = /<\s*([a-zA-Z][\w-]*)((?:\s+[^\s=>\/]+(?:\s*=\s*"[^"]*")?)*)\s*\/?>/g
+  const clean = src.replace(/<!--[\s\S]*?-->/g, '')
+  let m
+  while ((m = re.exec(clean))) {
+    const attrs = {}
+    const are = /([^\s=>\/]+)(?:\s*=\s*"([^"]*)")?/g
+    let a
+    while ((a = are.exec(m[2]))) attrs[a[1]] = a[2] === undefined ? '' : a[2]
+    out.push({ tag: m[1], attrs })
+  }
+  return out
+}
+
+function checkAccessibility(rel, src) {
+  const problems = []
+  openingTags(src).forEach(({ tag, attrs }) => {
+    const tappable = Object.keys(attrs).some((k) => /^(bind|catch)(:)?(tap|longpress)$/.test(k))
+    const label = attrs.id ? `#${attrs.id}` : attrs.class ? `.${attrs.class.split(/\s+/)[0]}` : ''
+    if (tappable && TAPPABLE_NEED_ROLE.has(tag) && !('aria-role' in attrs)) {
+      problems.push(`${rel}: 可点的 <${tag}${label ? ' ' + label : ''}> 没有 aria-role（读屏软件不知道它能点）`)
+    }
+    const need = STATE_FOR_ROLE[attrs['aria-role']]
+    if (need && !(need in attrs)) problems.push(`${rel}: aria-role="${attrs['aria-role']}" 的 <${tag}${label ? ' ' + label : ''}> 缺少 ${need}`)
+  })
+  return problems
+}
+
+// 点击区域：可点的元素（按钮和带 bindtap / catchtap 的）用到的 class，在 WXSS 里写的
+// height / min-height / width 不能小于 88rpx
+const MIN_TARGET_RPX = 88
+
+function tappableClasses(root) {
+  const classes = new Set()
+  walk(root, '.wxml').forEach((f) => {
+    openingTags(fs.readFileSync(path.join(root, f), 'utf8')).forEach(({ tag, attrs }) => {
+      const tappable = tag === 'button' || Object.keys(attrs).some((k) => /^(bind|catch)(:)?tap$/.test(k))
+      if (!tappable || !attrs.class) return
+      attrs.class
+        .replace(/\{\{[\s\S]*?\}\}/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean)
+        .forEach((c) => classes.add(c))
+    })
+  })
+  return classes
+}
+
+function checkTapTargets(rel, src, classes) {
+  const problems = []
+  const re = /([^{}]+)\{([^{}]*)\}/g
+  let m
+  while ((m = re.exec(src.replace(/\/\*[\s\S]*?\*\//g, '')))) {
+    const selectors = m[1].split(',').map((x) => x.trim())
+    // 只看以可点的 class 结尾的选择器（.btn-small、.tab、.btn[disabled]），不看它里面的子元素
+    const hit = selectors.find((sel) => {
+      const last = /\.([\w-]+)(?:\[[^\]]*\]|::?[\w-]+)*$/.exec(sel)
+      return last && classes.has(last[1])
+    })
+    if (!hit) continue
+    const decl = /(?:^|[;\s])(min-height|height|width)\s*:\s*(\d+(?:\.\d+)?)rpx/g
+    let d
+    while ((d = decl.exec(m[2]))) {
+      if (Number(d[2]) < MIN_TARGET_RPX) problems.push(`${rel}: ${hit} 的 ${d[1]} 是 ${d[2]}rpx，可点的地方至少 ${MIN_TARGET_RPX}rpx`)
+    }
+  }
+  return problems
+}
+
+// 对比度：同一条 WXSS 规则里同时写了前景色和背景色（十六进制）时，要达到 4.5:1
+function luminance(hex) {
+  let h = hex.replace('#', '')
+  if (h.length === 3) h = h.split('').map((c) => c + c).join('')
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const v = parseInt(h.slice(i, i + 2), 16) / 255
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)
+  })
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b
+}
+
+function contrast(a, b) {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p)
+  return (x + 0.05) / (y + 0.05)
+}
+
+function checkContrast(rel, src) {
+  const problems = []
+  const re = /([^{}]+)\{([^{}]*)\}/g
+  let m
+  while ((m = re.exec(src.replace(/\/\*[\s\S]*?\*\//g, '')))) {
+    const fg = /(?:^|[;\s])color\s*:\s*(#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?)\b/.exec(m[2])
+    const bg = /background(?:-color)?\s*:\s*(#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?)\b/.exec(m[2])
+    if (!fg || !bg) continue
+    const ratio = contrast(fg[1], bg[1])
+    if (ratio < 4.5) problems.push(`${rel}: ${m[1].trim()} 的文字 ${fg[1]} 与背景 ${bg[1]} 对比度 ${ratio.toFixed(2)}:1，不到 4.5:1`)
+  }
+  return problems
 }
 
 function resolveComponent(root, fromFile, target) {
@@ -209,7 +379,24 @@ function checkStructure(root) {
         if (sources.indexOf(t) < 0) sources.push(t)
       })
     }
-    const methods = definedMethods(jsFile)
+    let definition = null
+    if (fs.existsSync(jsFile)) {
+      try {
+        definition = loadDefinition(jsFile)
+        if (!definition) problems.push(`${base}.js 没有调用 Component() 或 Page()`)
+      } catch (e) {
+        problems.push(`${base}.js 无法加载：${e.message}`)
+      }
+    }
+    const methods = methodsOf(definition)
+    const isPage = appJson && (appJson.pages || []).indexOf(base) >= 0
+    if (isPage && definition) {
+      const own = definition.kind === 'page' ? definition.def : definition.def.methods || {}
+      const enabled = json.enablePullDownRefresh === true || (json.enablePullDownRefresh !== false && !!(appJson.window && appJson.window.enablePullDownRefresh))
+      if (typeof own.onPullDownRefresh === 'function' && !enabled) {
+        problems.push(`${base}: 有 onPullDownRefresh，但 ${base}.json 没有 "enablePullDownRefresh": true（下拉刷新不会触发）`)
+      }
+    }
     sources.filter((s) => fs.existsSync(s)).forEach((s) => {
       const src = fs.readFileSync(s, 'utf8')
       const rel = path.relative(root, s)
@@ -217,9 +404,18 @@ function checkStructure(root) {
         if (!BUILTIN_TAGS.has(tag) && !using[tag]) problems.push(`${rel}: 未知标签 <${tag}>（不是内置组件，也没有在 usingComponents 里声明）`)
       })
       handlersOf(src).forEach((h) => {
-        if (!methods.has(h)) problems.push(`${rel}: 事件处理函数 ${h} 在 ${base}.js 里没有定义`)
+        if (!methods.has(h)) problems.push(`${rel}: 事件处理函数 ${h} 不是 ${base}.js 里的方法（methods 或 behaviors 里没有）`)
+      })
+      checkAccessibility(rel, src).forEach((p) => {
+        if (problems.indexOf(p) < 0) problems.push(p)
       })
     })
+  })
+  problems.push(...checkLocationDeclarations(root, appJson))
+  const targets = tappableClasses(root)
+  walk(root, '.wxss').forEach((f) => {
+    const src = fs.readFileSync(path.join(root, f), 'utf8')
+    problems.push(...checkContrast(f, src), ...checkTapTargets(f, src, targets))
   })
   return problems
 }
@@ -272,7 +468,7 @@ function check(root) {
   return [].concat(wxml.problems, smoke, compileWxss(root, walk(root, '.wxss')), checkStructure(root))
 }
 
-module.exports = { check, compileWxml, compileWxss, checkStructure, renderSmoke, walk }
+module.exports = { check, compileWxml, compileWxss, checkStructure, renderSmoke, walk, contrast }
 
 if (require.main === module) {
   const root = path.resolve(process.argv[2] || path.join(__dirname, '..', 'src'))

@@ -1,4 +1,5 @@
-// 生成地图标记图片 src/images/marker.png（一个带白边的红色圆点），只在改样式时运行一次。
+// 生成地图标记图片 src/images/marker-<组>.png（带白边的圆点，颜色按状态分组），只在改样式时运行一次。
+// 组与颜色要和 src/utils/labels.js 的 MARKER_GROUPS 一致。
 const fs = require('fs')
 const path = require('path')
 const zlib = require('zlib')
@@ -53,13 +54,21 @@ function png(size, pixel) {
 
 const SIZE = 64
 const c = (SIZE - 1) / 2
-const out = png(SIZE, (x, y) => {
-  const d = Math.hypot(x - c, y - c)
-  if (d <= c - 10) return [179, 38, 30, 255]
-  if (d <= c - 2) return [255, 255, 255, 255]
-  if (d <= c) return [0, 0, 0, 120]
-  return [0, 0, 0, 0]
+const COLORS = {
+  new: [179, 38, 30], // 待受理：红
+  doing: [11, 79, 168], // 办理中：蓝
+  done: [31, 107, 42], // 已办结：绿
+  other: [84, 84, 84], // 已关闭、退回、撤回：灰
+}
+Object.keys(COLORS).forEach((group) => {
+  const out = png(SIZE, (x, y) => {
+    const d = Math.hypot(x - c, y - c)
+    if (d <= c - 10) return COLORS[group].concat([255])
+    if (d <= c - 2) return [255, 255, 255, 255]
+    if (d <= c) return [0, 0, 0, 120]
+    return [0, 0, 0, 0]
+  })
+  const file = path.join(__dirname, '..', 'src', 'images', `marker-${group}.png`)
+  fs.writeFileSync(file, out)
+  console.log('wrote', file, out.length, 'bytes')
 })
-const file = path.join(__dirname, '..', 'src', 'images', 'marker.png')
-fs.writeFileSync(file, out)
-console.log('wrote', file, out.length, 'bytes')

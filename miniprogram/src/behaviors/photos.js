@@ -3,15 +3,22 @@
 const api = require('../utils/api')
 
 const MAX_PHOTOS = 9
+// How long "撤销" stays offered after a photo is removed
+const UNDO_MS = 8000
 
 module.exports = Behavior({
   data: {
     photos: [],
     maxPhotos: MAX_PHOTOS,
+    photoRemoved: false,
   },
   lifetimes: {
     created() {
       this._uploads = {}
+      this._removed = null
+    },
+    detached() {
+      clearTimeout(this._undoTimer)
     },
   },
   methods: {
@@ -42,9 +49,31 @@ module.exports = Behavior({
       })
     },
 
+    // Removing keeps the photo (and its upload) a few seconds for 撤销
     onRemovePhoto(e) {
       const path = e.currentTarget.dataset.path
-      this.setData({ photos: this.data.photos.filter((p) => p.path !== path) })
+      const index = this.data.photos.findIndex((p) => p.path === path)
+      if (index < 0) return
+      this._removed = { photo: this.data.photos[index], index }
+      this.setData({ photos: this.data.photos.filter((p) => p.path !== path), photoRemoved: true })
+      clearTimeout(this._undoTimer)
+      this._undoTimer = setTimeout(() => {
+        this._removed = null
+        this.setData({ photoRemoved: false })
+      }, UNDO_MS)
+    },
+
+    onUndoRemovePhoto() {
+      const removed = this._removed
+      clearTimeout(this._undoTimer)
+      this._removed = null
+      if (!removed) {
+        this.setData({ photoRemoved: false })
+        return
+      }
+      const photos = this.data.photos.slice()
+      photos.splice(Math.min(removed.index, photos.length), 0, removed.photo)
+      this.setData({ photos, photoRemoved: false })
     },
 
     onPreviewPhoto(e) {

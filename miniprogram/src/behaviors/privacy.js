@@ -37,6 +37,7 @@ module.exports = Behavior({
       const resolve = this._privacyResolve
       this._privacyResolve = null
       if (resolve) resolve(true)
+      if (typeof this.onPrivacyAgreed === 'function') this.onPrivacyAgreed()
     },
     onPrivacyDecline() {
       this.setData({ privacyShow: false })

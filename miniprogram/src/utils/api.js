@@ -152,7 +152,7 @@ function sendUpload(options) {
       filePath: options.filePath,
       name: 'file',
       header: options.header,
-      timeout: config.timeoutMs,
+      timeout: config.uploadTimeoutMs,
       success: (res) => resolve({ statusCode: res.statusCode, data: parseBody(res.data) }),
       fail: (res) => reject(new ApiError({ network: true, errors: res || null })),
     })
@@ -215,6 +215,8 @@ async function call(options) {
   const key = options.key || ''
   // 只有不会造成重复的请求才自动重试：GET，或带着幂等键的写操作
   const retryable = options.retry === true || method === 'GET' || !!key
+  // 网关暂时不可用（502/503/504）：只有 GET 再试，写操作交给用户决定
+  const retryOnStatus = method === 'GET' && !options.filePath
   const url = baseUrl() + options.path + buildQuery(options.query)
   let reloggedIn = false
   let attempt = 0
@@ -247,6 +249,11 @@ async function call(options) {
       continue
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return res.data
+    if (retryOnStatus && config.retryStatuses.indexOf(res.statusCode) >= 0 && attempt < config.networkRetries) {
+      attempt += 1
+      await delay(config.retryDelayMs * attempt)
+      continue
+    }
     throw errorFrom(res.statusCode, res.data)
   }
 }

@@ -172,6 +172,8 @@ function ticketView(t, now) {
     returnReason: t.status === 'returned' ? labels.reasonLabel(t.return_reason) : '',
     duplicateOf: t.duplicate_of || null,
     supporters: t.supporters || 0,
+    // 反映人还没评价的已办结反映
+    toRate: (t.allowed_actions || []).indexOf('rate') >= 0 && !t.rating,
     distanceText: distance(t.distance_m),
     thumb: pics.length ? pics[0].thumb : '',
   }

@@ -82,6 +82,61 @@ const ICONS = {
   care: { glyph: '老', color: '#ad1457' },
 }
 
+// Map markers: one picture per group of statuses (tools/make-marker.js draws them)
+const MARKER_GROUPS = {
+  submitted: 'new',
+  accepted: 'doing',
+  deliberating: 'doing',
+  assigned: 'doing',
+  in_progress: 'doing',
+  resolved: 'done',
+  closed: 'other',
+  returned: 'other',
+  withdrawn: 'other',
+}
+const MARKER_LEGEND = [
+  { group: 'new', label: '待受理' },
+  { group: 'doing', label: '办理中' },
+  { group: 'done', label: '已办结' },
+  { group: 'other', label: '已关闭、退回' },
+]
+
+function markerIcon(status) {
+  return `/images/marker-${MARKER_GROUPS[status] || 'other'}.png`
+}
+
+// 我的反映的筛选：status 是发给服务器的状态（空 = 全部）
+const MINE_FILTERS = [
+  { value: 'all', label: '全部', status: [] },
+  { value: 'rate', label: '待评价', status: ['resolved'] },
+  { value: 'open', label: '办理中', status: ['submitted', 'accepted', 'deliberating', 'assigned', 'in_progress'] },
+  { value: 'done', label: '已办完', status: ['resolved', 'closed'] },
+  { value: 'returned', label: '退回、撤回', status: ['returned', 'withdrawn'] },
+]
+
+// Quick phrases per category (by the server's icon): one tap fills the sentence
+const PHRASES = {
+  streetlight: ['路灯不亮', '路灯白天一直亮着', '灯杆歪了'],
+  road: ['路面有坑', '井盖松了或丢了', '人行道砖坏了'],
+  garbage: ['垃圾没人清', '垃圾桶满了', '有难闻的味道'],
+  water: ['停水了', '水管漏水', '下水道堵了'],
+  power: ['停电了', '电线乱拉', '电表箱坏了'],
+  gas: ['闻到燃气味', '燃气管道坏了'],
+  heating: ['暖气不热', '暖气漏水'],
+  tree: ['树枝挡路', '树倒了', '绿地被占'],
+  noise: ['晚上很吵', '施工噪音大'],
+  parking: ['乱停车', '车堵住了消防通道', '占了盲道'],
+  building: ['墙皮掉落', '楼道灯坏了', '电梯坏了'],
+  construction: ['违章搭建', '工地没围挡'],
+  care: ['老人需要帮助', '独居老人好几天没出门'],
+  warning: ['有安全隐患', '有人受伤了'],
+}
+const DEFAULT_PHRASES = ['需要尽快处理', '已经好几天了']
+
+function phrasesFor(icon) {
+  return PHRASES[icon] || DEFAULT_PHRASES
+}
+
 function statusLabel(status) {
   return STATUS[status] || '处理中'
 }
@@ -131,4 +186,8 @@ module.exports = {
   reasonLabel,
   returnReasonsFor,
   iconFor,
+  phrasesFor,
+  MARKER_LEGEND,
+  markerIcon,
+  MINE_FILTERS,
 }

@@ -29,7 +29,16 @@ function clearListener(fn) {
   if (listener === fn) listener = null
 }
 
+// True once the resident tapped 同意 on the gate in this run of the mini-program: the gate
+// names the same 《用户隐私保护指引》 the server asks consent for (see README launch checklist).
+let agreedInGate = false
+
+function hasAgreedInGate() {
+  return agreedInGate
+}
+
 function settle(agreed, buttonId) {
+  if (agreed) agreedInGate = true
   const resolve = pendingResolve
   pendingResolve = null
   if (resolve) resolve(agreed ? { event: 'agree', buttonId } : { event: 'disagree' })
@@ -45,5 +54,11 @@ module.exports = {
   setListener,
   clearListener,
   settle,
+  hasAgreedInGate,
+  // tests only: a fresh run of the mini-program
+  reset() {
+    agreedInGate = false
+    pendingResolve = null
+  },
   openContract,
 }

@@ -32,11 +32,16 @@ function prefetch() {
     .catch(() => (c ? c.templates : []))
 }
 
-// 在点击事件里直接调用。返回 Promise<{accepted}>，同意的条数已报给服务器。
+// 在点击事件里直接调用。返回 Promise<{asked, accepted}>，同意的条数已报给服务器；
+// 手里没有模板（服务器没配或没取到）时不弹窗，asked 为 false。
 function ask(names) {
   const c = cached()
-  const templates = ((c && c.templates) || []).filter((t) => names.indexOf(t.name) >= 0)
-  if (!templates.length) return Promise.resolve({ accepted: {} })
+  const wanted = ((c && c.templates) || []).filter((t) => names.indexOf(t.name) >= 0)
+  // 账号有长期订阅资格时服务器把模板标为 long_term：一次同意长期有效。
+  // 微信不许一次弹窗里混用长期与一次性模板，有长期的就只问长期的。
+  const longTerm = wanted.filter((t) => t.long_term)
+  const templates = longTerm.length ? longTerm : wanted
+  if (!templates.length) return Promise.resolve({ asked: false, accepted: {} })
   return new Promise((resolve) => {
     wx.requestSubscribeMessage({
       tmplIds: templates.map((t) => t.template_id),
@@ -48,11 +53,11 @@ function ask(names) {
     templates.forEach((t) => {
       if (res[t.template_id] === 'accept') accepted[t.name] = (accepted[t.name] || 0) + 1
     })
-    if (!Object.keys(accepted).length) return { accepted }
+    if (!Object.keys(accepted).length) return { asked: true, accepted }
     return api
       .post('/me/subscriptions', { accepted })
-      .then(() => ({ accepted }))
-      .catch(() => ({ accepted }))
+      .then(() => ({ asked: true, accepted }))
+      .catch(() => ({ asked: true, accepted }))
   })
 }
 

@@ -3,6 +3,8 @@
 
 const UNIT = { id: 4, code: 'gz-demo-hq-1', name: '花桥社区' }
 const UNIT_BRIEF = Object.assign({ kind: 'community', kind_label: '社区', parent_id: 2, depth: 2 }, UNIT)
+// GET /units/locate inside the service area
+const UNIT_DETAIL = Object.assign({}, UNIT_BRIEF, { ancestors: [], children: [], responsibles: [] })
 
 const USER = {
   id: 1,
@@ -246,9 +248,32 @@ function hoursFromNow(h) {
   return new Date(Date.now() + h * 3600 * 1000 + (h >= 0 ? 30 : -30) * 1000).toISOString()
 }
 
+// 刚提交的反映，服务器回的样子（POST /tickets 的 201）
+function created(overrides = {}) {
+  return ticket(
+    Object.assign(
+      {
+        id: 100,
+        status: 'submitted',
+        status_label: '待受理',
+        coord: 'gcj02',
+        assignee: null,
+        responded_at: null,
+        resolved_at: null,
+        supporters: 0,
+        allowed_actions: ['withdraw'],
+        version: 1,
+      },
+      overrides
+    )
+  )
+}
+
 module.exports = {
+  created,
   UNIT,
   UNIT_BRIEF,
+  UNIT_DETAIL,
   USER,
   CATEGORIES,
   TEMPLATES,

@@ -44,7 +44,27 @@ Component({
 
   methods: {
     onLoad(query) {
-      const id = query && query.id
+      this._id = query && query.id
+      return this.load()
+    },
+
+    onRetry() {
+      this.setData({ loading: true, error: '' })
+      return this.load()
+    },
+
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh())
+    },
+
+    // 转发：打开的是这一期通报
+    onShareAppMessage() {
+      const b = this.data.bulletin
+      return { title: (b && b.title) || '通报', path: `/pages/bulletin/bulletin?id=${this._id}` }
+    },
+
+    load() {
+      const id = this._id
       return api
         .get(`/bulletins/${id}`)
         .then((b) => {

@@ -79,6 +79,11 @@ Component({
       return this.load()
     },
 
+    onRetry() {
+      this.setData({ loading: true, loadError: '' })
+      return this.load()
+    },
+
     load() {
       return api
         .get(`/tickets/${this._id}`)

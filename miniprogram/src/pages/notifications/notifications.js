@@ -33,6 +33,10 @@ Component({
       return this.load()
     },
 
+    onRetry() {
+      return this.load()
+    },
+
     onPullDownRefresh() {
       this.load().then(() => wx.stopPullDownRefresh())
     },

@@ -100,6 +100,10 @@ Component({
       removeExportFile()
     },
 
+    onRetry() {
+      return this.loadConsent()
+    },
+
     loadConsent() {
       this.setData({ consentLoading: true, consentError: '' })
       return api

@@ -147,6 +147,10 @@ Component({
       this.reload()
     },
 
+    onRetry() {
+      return this.reload()
+    },
+
     reload() {
       this._raw = []
       this.setData({ items: [], nextCursor: null, overdueCount: 0 })

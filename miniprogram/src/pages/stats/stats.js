@@ -19,6 +19,8 @@ Component({
     stats: null,
     loading: false,
     error: '',
+    // error 来自加载失败（给“再试一次”），不是“请先选一个单位”
+    loadFailed: false,
     bulletins: [],
   },
 
@@ -34,10 +36,14 @@ Component({
     // 可选的单位：自己岗位所在单位在前，再加上全部单位
     loadUnits() {
       const own = session.posts().map((p) => p.unit).filter(Boolean)
+      this._unitsError = null
       return api
         .get('/units', { limit: 200 })
         .then((res) => (res && res.items) || [])
-        .catch(() => [])
+        .catch((err) => {
+          this._unitsError = err
+          return []
+        })
         .then((all) => {
           const seen = {}
           const units = []
@@ -59,10 +65,12 @@ Component({
     loadStats() {
       const unit = this.data.units[this.data.unitIndex]
       if (!unit) {
-        this.setData({ stats: null, error: '请先选一个单位' })
+        // 单位列表没取到（网络）时给“再试一次”，否则请用户选
+        const err = this._unitsError
+        this.setData({ stats: null, error: err ? api.messageFor(err) : '请先选一个单位', loadFailed: !!err })
         return Promise.resolve()
       }
-      this.setData({ loading: true, error: '' })
+      this.setData({ loading: true, error: '', loadFailed: false })
       return api
         .get(`/stats/units/${unit.id}`, { period: this.data.period })
         .then((s) => {
@@ -85,7 +93,23 @@ Component({
             },
           })
         })
-        .catch((err) => this.setData({ loading: false, stats: null, error: api.messageFor(err) }))
+        .catch((err) => this.setData({ loading: false, stats: null, error: api.messageFor(err), loadFailed: true }))
+    },
+
+    onRetry() {
+      const units = this.data.units.length ? Promise.resolve() : this.loadUnits()
+      return units.then(() => this.loadStats())
+    },
+
+    onPullDownRefresh() {
+      return Promise.all([this.loadStats(), this.loadBulletins()]).then(() => wx.stopPullDownRefresh())
+    },
+
+    // 转发这张成绩单：打开的是同一单位、同一月份的成绩单
+    onShareAppMessage() {
+      const unit = this.data.units[this.data.unitIndex]
+      const query = unit ? `unit=${unit.id}&period=${this.data.period}` : `period=${this.data.period}`
+      return { title: `${this.data.unitName}${this.data.periodText}成绩单`, path: `/pages/stats/stats?${query}` }
     },
 
     loadBulletins() {

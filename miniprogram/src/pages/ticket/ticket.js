@@ -86,7 +86,23 @@ Component({
     },
 
     onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh())
+      return this.load().then(() => wx.stopPullDownRefresh())
+    },
+
+    onRetry() {
+      this.setData({ loading: true, loadError: '' })
+      return this.load()
+    },
+
+    // 转发到微信群：打开的是这条反映的公开页面（不显示反映人）
+    onShareAppMessage() {
+      const t = this.data.ticket
+      // 还在审核的不公开，转发首页
+      if (!t || t.held) return { title: '共治：身边的问题，一起反映', path: '/pages/index/index' }
+      const text = t.description ? `：${t.description}` : ''
+      const share = { title: `${t.categoryName}（${t.statusLabel}）${text}`.slice(0, 40), path: `/pages/ticket/ticket?id=${t.id}` }
+      if (this.data.photos.length) share.imageUrl = this.data.photos[0].url
+      return share
     },
 
     load() {
