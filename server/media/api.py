@@ -32,7 +32,7 @@ def create_media():
     file = request.files.get("file")
     if file is None:
         raise DomainError("请选择要上传的照片（字段 file）", status=422, key="file_required")
-    return upload(sessions.current_user(), file.stream)
+    return upload(sessions.viewer(), file.stream)
 
 
 @blp.get("/media/<path:key>")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..auth.models import User
+from ..auth.actor import Actor
 from ..errors import DomainError
 from ..extensions import db
 from .models import Media
@@ -18,7 +18,7 @@ def storage() -> MediaStorage:
     return ext["gongzhi.media"]
 
 
-def upload(user: User, stream) -> Media:
+def upload(user: Actor, stream) -> Media:
     try:
         image = process_image(read_limited(stream))
     except ImageRejected as err:

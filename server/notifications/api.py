@@ -63,7 +63,7 @@ class TemplatesOut(Schema):
 @blp.doc(security=BEARER)
 def list_notifications(args):
     """The in-app inbox, newest first, with the unread count."""
-    return operations.inbox(sessions.current_user(), args["limit"], args.get("cursor"), args["unread"])
+    return operations.inbox(sessions.viewer(), args["limit"], args.get("cursor"), args["unread"])
 
 
 @blp.post("/notifications/<int:notification_id>/read")
@@ -71,7 +71,7 @@ def list_notifications(args):
 @blp.response(200, UnreadOut)
 @blp.doc(security=BEARER)
 def read_one(notification_id):
-    return {"unread": operations.mark_read(sessions.current_user(), notification_id)}
+    return {"unread": operations.mark_read(sessions.viewer(), notification_id)}
 
 
 @blp.post("/notifications/read-all")
@@ -79,7 +79,7 @@ def read_one(notification_id):
 @blp.response(200, UnreadOut)
 @blp.doc(security=BEARER)
 def read_all():
-    return {"unread": operations.mark_read(sessions.current_user())}
+    return {"unread": operations.mark_read(sessions.viewer())}
 
 
 @blp.post("/me/subscriptions")
@@ -89,7 +89,7 @@ def read_all():
 @blp.doc(security=BEARER)
 def record_subscriptions(body):
     """What the user accepted in wx.requestSubscribeMessage: {template_name: count}."""
-    return {"quota": operations.record_subscriptions(sessions.current_user(), body["accepted"])}
+    return {"quota": operations.record_subscriptions(sessions.viewer(), body["accepted"])}
 
 
 @blp.get("/me/subscriptions")
@@ -97,7 +97,7 @@ def record_subscriptions(body):
 @blp.response(200, QuotaOut)
 @blp.doc(security=BEARER)
 def get_subscriptions():
-    return {"quota": operations.quotas(sessions.current_user())}
+    return {"quota": operations.quotas(sessions.viewer())}
 
 
 @blp.get("/config/subscriptions")

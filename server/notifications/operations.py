@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import User
+from ..auth.actor import Actor
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
@@ -16,7 +16,7 @@ from .templates import TEMPLATES
 MAX_QUOTA = 1000
 
 
-def quotas(user: User) -> dict[str, int | None]:
+def quotas(user: Actor) -> dict[str, int | None]:
     """Remaining one-time messages per template; None for long-term templates (no count)."""
     rows = dict(db.session.execute(
         sa.select(SubscriptionQuota.template, SubscriptionQuota.remaining).where(SubscriptionQuota.user_id == user.id)).all())
@@ -24,7 +24,7 @@ def quotas(user: User) -> dict[str, int | None]:
     return {name: (None if name in long_term else rows.get(name, 0)) for name in template_ids()}
 
 
-def record_subscriptions(user: User, accepted: dict[str, int]) -> dict[str, int | None]:
+def record_subscriptions(user: Actor, accepted: dict[str, int]) -> dict[str, int | None]:
     """What the user accepted in wx.requestSubscribeMessage: each accepted tap adds one."""
     for name, count in accepted.items():
         if name not in TEMPLATES:
@@ -49,7 +49,7 @@ def record_subscriptions(user: User, accepted: dict[str, int]) -> dict[str, int 
     return quotas(user)
 
 
-def inbox(user: User, limit: int = 20, cursor: str | None = None, unread_only: bool = False) -> dict:
+def inbox(user: Actor, limit: int = 20, cursor: str | None = None, unread_only: bool = False) -> dict:
     query = sa.select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
@@ -62,12 +62,12 @@ def inbox(user: User, limit: int = 20, cursor: str | None = None, unread_only: b
     return result
 
 
-def unread_count(user: User) -> int:
+def unread_count(user: Actor) -> int:
     return db.session.execute(sa.select(sa.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
 
 
-def mark_read(user: User, notification_id: int | None = None) -> int:
+def mark_read(user: Actor, notification_id: int | None = None) -> int:
     """Mark one notification (or all, with no id) read; returns the unread count left."""
     query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:

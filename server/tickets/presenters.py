@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from .. import crypto
+from ..auth.actor import Actor
 from ..auth.models import ROLE_LABELS, Role, User
 from ..extensions import db
 from ..media.models import Media
@@ -88,7 +89,7 @@ class _Answer:
 
     __slots__ = ("viewer", "coord", "base", "_actions")
 
-    def __init__(self, viewer: User | None, coord: str, base: str):
+    def __init__(self, viewer: Actor | None, coord: str, base: str):
         self.viewer, self.coord, self.base = viewer, coord, base
         self._actions: dict[tuple, tuple[str, ...]] = {}
 
@@ -144,7 +145,7 @@ class _Answer:
         return list(found)
 
 
-def _actions(ticket: TicketView, status: lc.Status, roles: set[str], viewer: User) -> list[str]:
+def _actions(ticket: TicketView, status: lc.Status, roles: set[str], viewer: Actor) -> list[str]:
     """What the viewer may do now: the lifecycle's actions, plus "me too" on others' open reports."""
     actions = lc.allowed_actions(status, roles, ticket)
     if status in lc.OPEN and not ticket.held and ticket.reporter_id != viewer.id:
@@ -152,7 +153,7 @@ def _actions(ticket: TicketView, status: lc.Status, roles: set[str], viewer: Use
     return actions
 
 
-def present_events(ticket: Ticket, events: list[TicketEvent], viewer: User | None) -> list[dict]:
+def present_events(ticket: Ticket, events: list[TicketEvent], viewer: Actor | None) -> list[dict]:
     staff = is_staff_for(viewer, ticket)
     ids = [e.id for e in events]
     media: dict[int, list[dict]] = defaultdict(list)

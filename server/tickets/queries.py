@@ -7,6 +7,7 @@ import math
 import sqlalchemy as sa
 
 from .. import directory, jsonio
+from ..auth.actor import Actor
 from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -144,7 +145,7 @@ def _list_statement(scope: str, overdue: bool | None, filters: frozenset[str]) -
     return query.order_by(_t.c.id.desc()).limit(sa.bindparam("limit"))
 
 
-def list_tickets(user: User, scope="mine", status=None, category=None, overdue=None, unit=None,
+def list_tickets(user: Actor, scope="mine", status=None, category=None, overdue=None, unit=None,
                  limit=20, cursor=None, coord="wgs84") -> dict:
     """mine: reported by me or assigned to me; unit: the units of my posts and below;
     supervision: overdue tickets escalated to the units of my posts (督办).
@@ -258,7 +259,7 @@ def readable_view(ticket_id: int, user) -> TicketView:
     return ticket
 
 
-def readable_ticket(ticket_id: int, user: User | None) -> Ticket:
+def readable_ticket(ticket_id: int, user: Actor | None) -> Ticket:
     """The ticket row to change or to read its timeline, if the viewer may read it."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or not can_read(user, ticket):
@@ -266,7 +267,7 @@ def readable_ticket(ticket_id: int, user: User | None) -> Ticket:
     return ticket
 
 
-def events(ticket: Ticket, user: User | None, limit=100, cursor=None) -> dict:
+def events(ticket: Ticket, user: Actor | None, limit=100, cursor=None) -> dict:
     """The timeline, oldest first; internal notes only for staff in scope."""
     query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
     if not is_staff_for(user, ticket):
