@@ -115,3 +115,37 @@ def test_staff_see_the_reporters_phone_masked_on_the_ticket_and_in_no_list(clien
     assert next(item for item in mine if item["id"] == ticket["id"])["reporter"]["phone_masked"] == "138****5678"
     public = client.get(f"/api/v1/tickets/{ticket['id']}", headers=login("read-side-other")).json
     assert "phone_masked" not in public["reporter"]
+
+
+def test_a_staff_page_answers_what_the_plain_reads_show(client, demo, login):
+    """A page of the staff list (one JSON object a row, units and categories from the
+    directory, allowed actions worked out once per unit and status) against each ticket read
+    plainly: the ORM row, its unit and category rows, and the transition table asked per ticket."""
+    from server.auth.actor import Actor
+    from server.auth.models import User
+    from server.tickets import lifecycle as lc
+    from server.tickets.models import Ticket
+    from server.tickets.permissions import roles_for
+    from tests.state import force_ticket
+
+    resident, grid = login("read-side-page"), login("grid")
+    ids = [report(client, resident, description=f"第{i}个问题").json["id"] for i in range(5)]
+    act(client, grid, ids[0], "accept")
+    act(client, grid, ids[1], "return", reason="needs_info", note="请补充")
+    force_ticket(ids[2], held=True)
+    db.session.commit()
+    page = client.get("/api/v1/tickets?scope=unit&limit=20", headers=grid)
+    assert page.status_code == 200
+    shown = {item["id"]: item for item in page.json["items"]}
+    assert set(ids) <= set(shown)
+    actor = Actor.of_user(db.session.execute(sa.select(User).where(User.openid == "dev:grid")).scalar_one())
+    for tid in ids:
+        ticket, item = db.session.get(Ticket, tid), shown[tid]
+        assert item["status"] == lc.Status(ticket.status).value and item["held"] == ticket.held
+        assert item["unit"] == {"id": ticket.unit.id, "code": ticket.unit.code, "name": ticket.unit.name}
+        assert item["category"]["code"] == ticket.category.code and item["version"] == ticket.version
+        assert datetime.fromisoformat(item["created_at"]) == ticket.created_at
+        plain = lc.allowed_actions(ticket.status, roles_for(actor, ticket), ticket)
+        if ticket.status in lc.OPEN and not ticket.held and ticket.reporter_id != actor.id:
+            plain.append("support")
+        assert item["allowed_actions"] == plain, tid
