@@ -28,6 +28,8 @@ def upgrade():
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_constraint('uq_idempotency_keys_user_id_key', type_='unique')
         batch_op.drop_constraint('fk_idempotency_keys_ticket_id_tickets', type_='foreignkey')
+    if op.get_bind().dialect.name == 'mysql':  # the index MySQL made for that foreign key stays behind it
+        op.drop_index('fk_idempotency_keys_ticket_id_tickets', table_name='idempotency_keys')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.alter_column('ticket_id', new_column_name='result_id', existing_type=sa.Integer(), existing_nullable=True)
         batch_op.alter_column('scope', server_default=None, existing_type=sa.String(length=40), existing_nullable=False)

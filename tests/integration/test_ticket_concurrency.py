@@ -5,9 +5,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from server.auth.actor import Actor
 from server.auth.models import User
 from server.extensions import db
-from server.tickets import operations
+from server.tickets import reporting
 from server.tickets.models import Ticket, TicketEvent, TicketRating
 from server.tickets.schemas import TicketCreateSchema
 from tests.api.helpers import IN_HQ_1_1, act, photo, report, user_id
@@ -105,7 +106,8 @@ def test_a_retry_while_the_first_attempt_is_open_waits_and_gets_its_ticket(demo,
 
     def first_attempt():
         with demo.app_context():
-            ticket, created = operations.report(db.session.get(User, uid), TicketCreateSchema().load(body), "slow-report-0001")
+            actor = Actor.of_user(db.session.get(User, uid))
+            ticket, created = reporting.report(actor, TicketCreateSchema().load(body), "slow-report-0001")
             first.update(id=ticket.id, created=created)
             open_.set()
             release.wait(timeout=20)
