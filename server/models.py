@@ -6,6 +6,6 @@ from .wechat.models import SharedValue  # noqa: F401
 from .media.models import Media  # noqa: F401
 from .tickets.models import IdempotencyKey, Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401
 from .stats.models import ReportSnapshot, ReportSnapshotUnit  # noqa: F401
-from .open311.models import ApiKey, RateWindow  # noqa: F401
+from .open311.models import ApiKey  # noqa: F401
 from .notifications.models import Notification, SubscriptionQuota  # noqa: F401
 from .privacy.models import ConsentRecord, PersonalDataAccess  # noqa: F401

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from server.demo import seed_demo
 from server.extensions import db
-from server.open311 import operations as o311
+from server.open311 import keys as o311
 from server.units.locator import forget as forget_units
 from server.tickets.models import Ticket
 from server.units.models import Unit
