@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, time as dtime, timedelta
 
 import sqlalchemy as sa
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates
@@ -26,10 +26,9 @@ MAX_IDS = 1000
 MAX_CODES = 100
 MAX_DESCRIPTION = 4000  # the spec's limit
 MAX_ADDRESS = 255
-# Times a request can have: anything else is a mistake, and years such as 1 or 9999 would
-# overflow once moved to UTC or widened by the 90-day span.
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+# The years a date filter may name: years such as 1 or 9999 would overflow once moved to
+# UTC or widened by the 90-day span, and no request is older or newer.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 POINT_REQUIRED = ("lat and long (WGS-84) are required: requests here are routed to the responsible unit by "
                   "their point, so address_string or address_id alone cannot be accepted")
 _ID = re.compile(r"\d{1,18}")
@@ -92,8 +91,8 @@ class W3CDateTime(fields.Field):
         except ValueError:
             raise ValidationError(f"{name} must be a W3C datetime with an offset, e.g. 2026-01-01T00:00:00+08:00 "
                                   f"or 2026-01-01T00:00:00Z, or a date such as 2026-01-01 (got {raw[:40]!r})")
-        if not EARLIEST.date() <= parsed.date() < LATEST.date() or not EARLIEST <= parsed < LATEST:
-            raise ValidationError(f"{name} must be in the years {EARLIEST.year} to {LATEST.year - 1}")
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise ValidationError(f"{name} must be in the years {FIRST_YEAR} to {LAST_YEAR}")
         if self.end_of_day and self._DATE.fullmatch(raw):
             parsed += timedelta(days=1)
         return parsed

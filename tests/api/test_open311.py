@@ -295,6 +295,10 @@ def test_address_alone_is_refused_with_a_clear_reason(client, demo, key, valid):
     ({"lat": "abc"}, "lat must be a number"),
     ({"lat": "nan"}, "lat must be between"),
     ({"long": "inf"}, "long must be between"),
+    ({"lat": "1" * 400}, "lat must be between"),
+    ({"long": "-1e400"}, "long must be between"),
+    ({"lat": "0x1e"}, "lat must be a number"),
+    ({"long": "9" * 5000}, "long must be between"),
     ({"description": ""}, "description is required"),
     ({"description": "长" * 4001}, "at most 4000"),
     ({"address_string": "x" * 256}, "address_string may be at most 255"),
@@ -507,6 +511,20 @@ def test_date_range(client, demo, key, valid):
     ("page_size=0", 400, "page_size must be a positive"),
     ("page=-1", 400, "page must be a positive"),
     ("page=x", 400, "page must be a positive"),
+    ("page=1.5", 400, "page must be a positive"),
+    ("page=²", 400, "page must be a positive"),
+    ("page=99999999999999999999", 400, "page may be at most 1000000"),               # beyond 64 bits
+    ("page=" + "9" * 5000, 400, "page must be a positive"),                         # beyond int()'s digits
+    ("page_size=18446744073709551617", 400, "page_size may be at most 1000"),
+    ("start_date=0001-01-01T00:00:00%2B08:00", 400, "in the years 2000 to 2099"),    # year 1: before UTC's year 1
+    ("start_date=0001-01-01", 400, "in the years 2000 to 2099"),
+    ("end_date=9999-12-31", 400, "in the years 2000 to 2099"),                      # a whole day past year 9999
+    ("end_date=9999-12-31T23:59:59-08:00", 400, "in the years 2000 to 2099"),
+    ("start_date=2100-01-01T00:00:00%2B08:00", 400, "in the years 2000 to 2099"),
+    ("updated_after=0001-01-01T00:00:00Z", 400, "updated_after must be in the years"),
+    ("updated_after=9999-12-31T23:59:59Z", 400, "updated_after must be in the years"),
+    ("updated_after=yesterday", 400, "updated_after must be a W3C datetime"),
+    ("service_request_id=" + "9" * 19, 400, "service_request_id must be numbers"),
     ("extensions=maybe", 400, "extensions must be true or false"),
     ("api_key=wrong", 403, "Invalid api_key"),
 ])
@@ -515,6 +533,48 @@ def test_bad_queries_get_the_spec_error_list(client, demo, valid, query, status,
     assert any(words in d for d in descriptions), descriptions
     root = xml_root(client.get(f"{BASE}/requests.xml?{query}"), "errors", status)
     assert [[c.tag for c in e] for e in root][0] == ["code", "description"]
+
+
+@pytest.mark.parametrize("query", ["start_date=2000-01-01", "end_date=2000-01-01", "start_date=2099-12-31",
+                                   "end_date=2099-12-31", "start_date=2099-12-31T23:59:59-12:00",
+                                   "end_date=2000-01-01T00:00:00Z", "updated_after=2099-12-31T23:59:59Z",
+                                   "page=1000000&page_size=1000"])
+def test_the_edges_of_the_ranges_are_answered(client, demo, valid, query):
+    assert valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json") == []
+
+
+def test_updated_after(client, demo, key, valid):
+    stale, fresh = filed_id(valid, file_request(client, key)), filed_id(valid, file_request(client, key))
+    db.session.get(Ticket, stale).updated_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+
+    def ids(query):
+        return [int(r["service_request_id"]) for r in valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json")]
+
+    assert ids("") == [fresh, stale]
+    since = (datetime.now(timezone.utc) - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ids(f"updated_after={since}") == [fresh]
+    assert ids(f"updated_after={since}&service_request_id={stale}") == [stale]     # ids override it too
+    day = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=20)).strftime("%Y-%m-%d")
+    assert ids(f"updated_after={day}") == [fresh, stale]
+
+
+_ODD = ["", " ", "0", "-1", "1e9", "9" * 19, "9" * 30, "9" * 5000, "nan", "-inf", "²", "١", "\x00", "0001-01-01",
+        "9999-12-31", "2026-02-29", "2024-02-29T24:00:00Z", "2026-01-01T00:00:00+99:99", "2026-01-01T00:00:60Z",
+        "TRUE", ",,,", "%", "💥" * 300]
+
+
+def test_no_value_of_any_parameter_is_a_500(client, demo, key, monkeypatch):
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", "0")
+    answers = set()
+    for name in ("page", "page_size", "start_date", "end_date", "updated_after", "service_request_id",
+                 "service_code", "status", "extensions"):
+        for value in _ODD:
+            answers.add((name, client.get(f"{BASE}/requests.json", query_string={name: value}).status_code))
+    for name in ("lat", "long", "description", "address_string", "attribute[anonymous]", "media_url", "extensions"):
+        for value in _ODD:
+            answers.add((name, file_request(client, key, **{name: value}).status_code))
+    assert {status for _, status in answers} <= {200, 201, 400}, sorted(a for a in answers if a[1] not in (200, 201, 400))
 
 
 def test_unknown_paths_and_methods(client, valid):
