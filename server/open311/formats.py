@@ -168,7 +168,7 @@ def media_upload(media_id: int, media_url: str) -> dict:
     return {"media_id": str(media_id), "media_url": media_url}
 
 
-CHANGESET = "2026-11-24T00:00:00+08:00"  # when this endpoint last changed in a way clients see
+CHANGESET = "2026-12-06T00:00:00+08:00"  # when this endpoint last changed in a way clients see
 
 
 def discovery(base_url: str, *, contact: str, key_service: str, production: bool, rate_limit: str) -> dict:

@@ -65,7 +65,7 @@ def _without_key() -> bool:
 
 
 def exceeded(limit: RateLimitItem, retry: str) -> str:
-    return f"Rate limit exceeded: {limit} requests per api_key; retry after {retry} seconds"
+    return f"Rate limit exceeded for this api_key ({limit}); retry after {retry} seconds"
 
 
 per_key = limiter.shared_limit(limit_value, scope=SCOPE, key_func=_bucket, exempt_when=_without_key)

@@ -125,7 +125,8 @@ def _flag(name: str, truthy: set[str], falsy: set[str]) -> Flag:
 
 
 class _Form(Schema):
-    """Strips every value and drops the empty ones; parameters it does not name are ignored."""
+    """Strips every value and drops the empty ones (a list of nothing but commas too);
+    parameters it does not name are ignored."""
 
     class Meta:
         unknown = EXCLUDE
@@ -136,12 +137,16 @@ class _Form(Schema):
         for name in data:
             value = data[name]
             if isinstance(value, list):
-                value = [v.strip() for v in value if isinstance(v, str) and v.strip()]
+                value = [v.strip() for v in value if isinstance(v, str) and v.replace(",", " ").strip()]
             elif isinstance(value, str):
                 value = value.strip()
             if value not in ("", []):
                 kept[name] = value
-        return kept
+        return self.narrow(kept)
+
+    def narrow(self, data: dict) -> dict:
+        """The parameters that count, once the empty ones are gone."""
+        return data
 
 
 class ExtensionsSchema(_Form):
@@ -162,10 +167,9 @@ class RequestsQuerySchema(ExtensionsSchema):
     page = _count("page", MAX_PAGE)
     page_size = _count("page_size", MAX_PAGE_SIZE)
 
-    @pre_load
-    def _ids_override(self, data, **kwargs) -> dict:
+    def narrow(self, data: dict) -> dict:
         """service_request_id overrides every other argument (extensions still apply)."""
-        if data.get("service_request_id"):
+        if "service_request_id" in data:
             return {k: v for k, v in data.items() if k in ("service_request_id", "extensions")}
         return data
 
@@ -253,7 +257,7 @@ def collect(schema: Schema, values) -> tuple[object, list[str]]:
     try:
         return schema.load(MultiDictProxy(values, schema)), []
     except ValidationError as err:
-        return err.valid_data, list(dict.fromkeys(_sentences(err.messages)))
+        return err.valid_data or {}, list(dict.fromkeys(_sentences(err.messages)))
 
 
 def parse(schema: Schema, values):

@@ -474,6 +474,7 @@ def test_filters(client, demo, key, valid):
     assert ids(f"service_request_id={light}&service_code=noise&status=closed") == [light]
     assert ids("status=open,closed") == [noise, water, light]
     assert ids("status=&service_code=&start_date=") == [noise, water, light]   # empty means absent
+    assert ids("service_request_id=&service_request_id=,&service_code=noise") == [noise]
     assert ids("jurisdiction_id=anything.example") == [noise, water, light]
 
 
@@ -699,7 +700,7 @@ def test_rate_limit_per_key(client, demo, key, valid, monkeypatch):
         valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
     res = client.get(f"{BASE}/services.json?api_key={key}")
     (description,) = error_list(valid, res, 429)
-    assert description.startswith("Rate limit exceeded: 3 per 1 minute requests per api_key")
+    assert description.startswith("Rate limit exceeded for this api_key (3 per 1 minute); retry after ")
     assert 1 <= int(res.headers["Retry-After"]) <= 60
     assert error_list(valid, file_request(client, key), 429)                 # posts count against the same key
     root = xml_root(client.get(f"{BASE}/requests.xml?api_key={key}"), "errors", 429)

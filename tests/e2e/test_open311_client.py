@@ -122,4 +122,4 @@ def test_rate_limit_is_shared_by_the_workers(live):
     assert codes.count(200) == 20 and codes.count(429) == 10, codes
     limited = next(r for r in answers if r.status_code == 429)
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
-    assert limited.json()[0]["code"] == 429 and "per api_key" in limited.json()[0]["description"]
+    assert limited.json()[0]["code"] == 429 and "api_key" in limited.json()[0]["description"]
