@@ -113,7 +113,7 @@ def list_requests(fmt):
     query = schemas.parse(schemas.RequestsQuerySchema(), request.args)
     tickets, more = operations.find_requests(query)
     headers = {}
-    if more:
+    if more and query.page < schemas.MAX_PAGE:
         args = request.args.to_dict()
         args["page"] = str(query.page + 1)
         headers["Link"] = f'<{url_for("open311.list_requests", fmt=fmt, _external=True, **args)}>; rel="next"'

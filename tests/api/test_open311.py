@@ -550,7 +550,8 @@ def test_updated_after(client, demo, key, valid):
     db.session.commit()
 
     def ids(query):
-        return [int(r["service_request_id"]) for r in valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json")]
+        rows = valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json")
+        return [int(r["service_request_id"]) for r in rows]
 
     assert ids("") == [fresh, stale]
     since = (datetime.now(timezone.utc) - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -575,7 +576,7 @@ def test_no_value_of_any_parameter_is_a_500(client, demo, key, monkeypatch):
     for name in ("lat", "long", "description", "address_string", "attribute[anonymous]", "media_url", "extensions"):
         for value in _ODD:
             answers.add((name, file_request(client, key, **{name: value}).status_code))
-    assert {status for _, status in answers} <= {200, 201, 400}, sorted(a for a in answers if a[1] not in (200, 201, 400))
+    assert not [a for a in answers if a[1] not in (200, 201, 400)]
 
 
 def test_unknown_paths_and_methods(client, valid):
