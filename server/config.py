@@ -64,7 +64,7 @@ class Config:
         self.NOTIFY_RETRY_MAX_SECONDS = float(env.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
         self.SWEEP_INTERVAL_SECONDS = int(env.get("SWEEP_INTERVAL_SECONDS", "60"))
         # Open311 GeoReport v2
-        self.OPEN311_RATE_LIMIT = env.get("OPEN311_RATE_LIMIT", "60")  # requests per key per minute
+        self.OPEN311_RATE_LIMIT = env.get("OPEN311_RATE_LIMIT", "60")  # per key: "60/hour" ...; a number: per minute
         self.OPEN311_JURISDICTION_ID = env.get("OPEN311_JURISDICTION_ID", "")
         self.OPEN311_CONTACT = env.get("OPEN311_CONTACT", "")
         self.OPEN311_KEY_SERVICE = env.get("OPEN311_KEY_SERVICE", "")

@@ -4,7 +4,7 @@ from .categories.models import Category  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .media.models import Media  # noqa: F401
 from .notifications.models import Notification, SubscriptionQuota  # noqa: F401
-from .open311.models import ApiKey, RateWindow  # noqa: F401
+from .open311.models import ApiKey  # noqa: F401
 from .privacy.models import ConsentRecord, PersonalDataAccess  # noqa: F401
 from .stats.models import ReportSnapshot, ReportSnapshotUnit  # noqa: F401
 from .tickets.models import Ticket, TicketEvent, TicketRating, TicketSupport  # noqa: F401

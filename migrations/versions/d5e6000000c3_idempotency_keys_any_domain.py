@@ -5,7 +5,7 @@ uses the same table under its own scope ("tickets.report" for the existing rows)
 result_id names the row it created in that domain's table.
 
 Revision ID: d5e6000000c3
-Revises: c3d4000000b2
+Revises: d4e5000000c3
 Create Date: 2026-12-06 00:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5e6000000c3'
-down_revision = 'c3d4000000b2'
+down_revision = 'd4e5000000c3'
 branch_labels = None
 depends_on = None
 

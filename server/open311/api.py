@@ -1,5 +1,7 @@
 """Open311 GeoReport v2 at /open311/v2/: thin views over `operations`, answered in the
 format the URL names (.json or .xml), errors as the spec's list of {code, description}.
+Queries and forms are parsed by `schemas`; every view that takes an api_key counts it
+against the per-key limit (`ratelimit.per_key`).
 
 A plain Flask blueprint, not flask-smorest: the formats, names and error shapes are the
 spec's, not our API's.
@@ -10,6 +12,7 @@ import logging
 import re
 
 from flask import Blueprint, current_app, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -17,8 +20,8 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DomainError
 from ..extensions import db
 from ..ops.ratelimit import rate_limit, retry_after
-from . import formats, operations
-from .operations import Open311Error
+from . import formats, keys, operations, ratelimit, schemas
+from .errors import Open311Error
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +43,12 @@ def _fmt() -> str:
 
 
 def _client(required: bool = False):
-    """The caller's API key (needed to file, optional to read), counted against its limit."""
-    key = operations.authenticate(request.values.get("api_key"), required)
-    if key is not None:
-        operations.throttle(key)
-    return key
+    """The caller's API key: needed to file, optional to read (a wrong one is 403 either way)."""
+    return keys.authenticate(request.values.get("api_key"), required)
 
 
 def _extensions() -> bool:
-    value = (request.values.get("extensions") or "").strip().lower()
-    if value in ("", "false", "0"):
-        return False
-    if value in ("true", "1"):
-        return True
-    raise Open311Error(400, "extensions must be true or false")
+    return schemas.parse(schemas.ExtensionsSchema(), request.values)["extensions"]
 
 
 @blp.before_request
@@ -69,6 +64,9 @@ def _error(err: Exception):
     if isinstance(err, DomainError):
         status = {401: 403, 403: 403, 404: 404, 429: 429}.get(err.status, 400)
         return formats.errors(fmt, status, [(status, f"{err.key}: {err.detail}")], err.headers)
+    if isinstance(err, RateLimitExceeded) and err.limit.scope == ratelimit.SCOPE:
+        retry = retry_after(err)
+        return formats.errors(fmt, 429, [(429, ratelimit.exceeded(err.limit.limit, retry))], {"Retry-After": retry})
     if isinstance(err, HTTPException):
         status = err.code if err.code in (403, 404, 429) else 400
         description = _HTTP_DESCRIPTIONS.get(err.code, "the request is invalid")
@@ -95,33 +93,36 @@ def root():
 
 
 @blp.get("/v2/services.<any(json, xml):fmt>")
+@ratelimit.per_key
 def list_services(fmt):
     _client()
     return formats.render(fmt, "services", [formats.service(c) for c in operations.services()])
 
 
 @blp.get("/v2/services/<code>.<any(json, xml):fmt>")
+@ratelimit.per_key
 def service_definition(code, fmt):
     _client()
     return formats.render(fmt, "service_definition", formats.service_definition(operations.service(code)))
 
 
 @blp.get("/v2/requests.<any(json, xml):fmt>")
+@ratelimit.per_key
 def list_requests(fmt):
     _client()
-    extensions = _extensions()
-    query = operations.parse_query(request.args)
+    query = schemas.parse(schemas.RequestsQuerySchema(), request.args)
     tickets, more = operations.find_requests(query)
     headers = {}
-    if more:
+    if more and query.page < schemas.MAX_PAGE:
         args = request.args.to_dict()
         args["page"] = str(query.page + 1)
         headers["Link"] = f'<{url_for("open311.list_requests", fmt=fmt, _external=True, **args)}>; rel="next"'
-    return formats.render(fmt, "service_requests", operations.present(tickets, extensions), headers=headers)
+    return formats.render(fmt, "service_requests", operations.present(tickets, query.extensions), headers=headers)
 
 
 @blp.post("/v2/requests.<any(json, xml):fmt>")
 @rate_limit("RATELIMIT_OPEN311_POST")
+@ratelimit.per_key
 def create_request(fmt):
     key = _client(required=True)
     extensions = _extensions()
@@ -136,6 +137,7 @@ def create_request(fmt):
 
 
 @blp.get("/v2/requests/<request_id>.<any(json, xml):fmt>")
+@ratelimit.per_key
 def get_request(request_id, fmt):
     _client()
     extensions = _extensions()
@@ -143,6 +145,7 @@ def get_request(request_id, fmt):
 
 
 @blp.get("/v2/tokens/<token>.<any(json, xml):fmt>")
+@ratelimit.per_key
 def get_token(token, fmt):
     _client()
     ticket = operations.resolve_token(token)
@@ -151,6 +154,7 @@ def get_token(token, fmt):
 
 @blp.post("/v2/media.<any(json, xml):fmt>")
 @rate_limit("RATELIMIT_OPEN311_POST")
+@ratelimit.per_key
 def upload_media(fmt):
     """Extension: upload one photo; its media_url may then be given to POST requests."""
     key = _client(required=True)
@@ -159,7 +163,7 @@ def upload_media(fmt):
 
 
 @blp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(rest):
+def unknown(**_path):
     """Unknown paths and formats are 404; a known resource asked with another method is 400."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
     allowed = []

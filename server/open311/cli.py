@@ -24,7 +24,7 @@ def _fail(message: str):
 @click.argument("name")
 def create_command(name):
     """Create a key for NAME and print it (shown once; only its hash is stored)."""
-    from .operations import create_key
+    from .keys import create_key
 
     try:
         key, raw = create_key(name)
@@ -39,7 +39,7 @@ def create_command(name):
 @keys_cli.command("list")
 def list_command():
     """Every key: name, state, creation time; never the key itself."""
-    from .operations import list_keys
+    from .keys import list_keys
 
     for key in list_keys():
         state = f"revoked {isoformat(key.revoked_at)}" if key.revoked_at else "active"
@@ -50,7 +50,7 @@ def list_command():
 @click.argument("name")
 def revoke_command(name):
     """Revoke the key named NAME: it is refused from the next request on."""
-    from .operations import revoke_key
+    from .keys import revoke_key
 
     try:
         key = revoke_key(name)

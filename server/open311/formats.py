@@ -17,6 +17,7 @@ from flask import Response
 from ..categories.models import Category
 from ..tickets import lifecycle as lc
 from ..tickets.models import Ticket
+from ..tickets.presenters import ACTOR_LABELS
 from ..timeutil import local
 from ..units.models import UNIT_KINDS
 
@@ -129,6 +130,20 @@ def service_request(ticket: Ticket, latest_public_event, media_url: str | None) 
     }
 
 
+def timeline_event(event, media_urls: list[str]) -> dict:
+    """One public event of a request, as `extensions=true` lists it."""
+    status = lc.Status(event.to_status)
+    return {
+        "action": event.action,
+        "status": status.value,
+        "status_label": lc.STATUS_LABELS[status],
+        "actor": ACTOR_LABELS.get(event.actor_role, event.actor_role),
+        "note": event.note or "",
+        "datetime": w3c(event.created_at),
+        "media_urls": media_urls,
+    }
+
+
 def extended_attributes(ticket: Ticket, unit_path: list[dict], timeline: list[dict], media_urls: list[str]) -> dict:
     """Our own fields, added with `extensions=true` (everything here is public already)."""
     status = lc.Status(ticket.status)
@@ -146,6 +161,41 @@ def extended_attributes(ticket: Ticket, unit_path: list[dict], timeline: list[di
         "rating": rating,
         "media_urls": media_urls,
         "timeline": timeline,
+    }
+
+
+def media_upload(media_id: int, media_url: str) -> dict:
+    return {"media_id": str(media_id), "media_url": media_url}
+
+
+CHANGESET = "2026-12-06T00:00:00+08:00"  # when this endpoint last changed in a way clients see
+
+
+def discovery(base_url: str, *, contact: str, key_service: str, production: bool, rate_limit: str) -> dict:
+    """Service Discovery: where the endpoint is, its formats, how to get a key, our notes."""
+    return {
+        "changeset": CHANGESET,
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": base_url,
+            "changeset": CHANGESET,
+            "type": "production" if production else "test",
+            "formats": ["text/xml", "application/json"],
+        }],
+        "notes": [
+            "POST requests needs lat and long (WGS-84): requests are routed by their point, so address_string "
+            "or address_id alone is answered 400.",
+            "Every service is realtime: POST requests answers the service_request_id at once. With extensions=true "
+            "it also gives a token, which tokens/{token} answers at once; any other token is 404.",
+            "Extensions: page and page_size (at most 1000) and updated_after on GET requests; extensions=true adds "
+            "extended_attributes (unit path, public timeline, rating); POST media.{format} (multipart file, "
+            "api_key) uploads a photo whose media_url POST requests may carry.",
+            f"Rate limit per api_key: {rate_limit} (429 with Retry-After)." if rate_limit
+            else "No rate limit per api_key is set.",
+            "Error descriptions are English; a refusal by a ticket rule adds its key and a Chinese sentence.",
+        ],
     }
 
 

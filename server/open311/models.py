@@ -1,4 +1,4 @@
-"""Open311 API keys (one integration user each) and the per-key rate-limit windows."""
+"""Open311 API keys, one integration user each."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,17 +35,3 @@ class ApiKey(db.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-
-class RateWindow(db.Model):
-    """Requests made with one key in one minute (a fixed window), shared by every worker.
-
-    Used when no Redis is configured; rows older than the previous minute are deleted as
-    new windows open.
-    """
-
-    __tablename__ = "open311_rate_windows"
-
-    key_id: Mapped[int] = mapped_column(sa.ForeignKey("open311_api_keys.id", ondelete="CASCADE"), primary_key=True)
-    minute: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # unix time // 60
-    hits: Mapped[int] = mapped_column(default=0)

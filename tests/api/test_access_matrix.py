@@ -42,7 +42,7 @@ from server.cache import forget_all as forget_caches
 from server.demo import seed_demo
 from server.extensions import db
 from server.notifications.models import Notification
-from server.open311 import operations as o311
+from server.open311 import keys as o311
 from server.open311.models import ApiKey
 from server.privacy.models import PersonalDataAccess
 from server.stats import operations as stats

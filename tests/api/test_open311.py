@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 through the Flask test client.
 
 Every JSON answer is validated against the official GeoReport v2 JSON Schemas
-(/work/shared/conformance/open311-georeport-v2, one `referencing` registry), errors
+(tests/conformance/open311-georeport-v2, one `referencing` registry), errors
 against the spec's list of {code, description}; every XML answer is parsed and its
 element names checked against the spec's.
 """
@@ -27,17 +27,16 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from server.auth.models import User
-from server.extensions import db
-from server.open311 import operations as o311
-from server.open311.models import ApiKey, RateWindow
+from server.extensions import db, limiter
+from server.open311 import keys as o311_keys
+from server.open311.models import ApiKey
 from server.tickets.models import Ticket, TicketEvent
 from server.timeutil import utcnow
 from tests.api.helpers import IN_HQ_1_1, act, jpeg_bytes, photo, report, user_id
 from tests.state import force_ticket
 
-# The official schemas (open311/schema-validation, schema/georeport-v2/), shared with the project.
-SCHEMA_DIR = Path(os.environ.get("OPEN311_SCHEMA_DIR") or
-                  Path(__file__).resolve().parents[3] / "shared" / "conformance" / "open311-georeport-v2")
+# The official schemas (open311/schema-validation, schema/georeport-v2/): see tests/conformance/README.md.
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "conformance" / "open311-georeport-v2"
 BASE = "/open311/v2"
 
 # --- the official schemas ---------------------------------------------------------------
@@ -76,7 +75,7 @@ POST_SCHEMA = {
 
 @pytest.fixture(scope="session")
 def registry():
-    assert SCHEMA_DIR.is_dir(), f"the GeoReport v2 schemas are missing: {SCHEMA_DIR} (set OPEN311_SCHEMA_DIR)"
+    assert SCHEMA_DIR.is_dir(), f"the GeoReport v2 schemas are missing: {SCHEMA_DIR}"
     resources = []
     for path in sorted(SCHEMA_DIR.glob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
@@ -134,7 +133,7 @@ def xml_root(res, root: str, status: int = 200) -> ET.Element:
 
 @pytest.fixture
 def key(demo):
-    _, raw = o311.create_key("civic-app")
+    _, raw = o311_keys.create_key("civic-app")
     db.session.commit()
     return raw
 
@@ -270,7 +269,7 @@ def test_post_needs_a_valid_api_key(client, demo, key, valid):
     assert "api_key is required" in error_list(valid, file_request(client, None), 403)[0]
     assert "Invalid api_key" in error_list(valid, file_request(client, "o311_not-a-key"), 403)[0]
     assert error_list(valid, file_request(client, "x" * 500), 403)
-    o311.revoke_key("civic-app")
+    o311_keys.revoke_key("civic-app")
     db.session.commit()
     assert "Invalid api_key" in error_list(valid, file_request(client, key), 403)[0]
     root = xml_root(file_request(client, key, fmt="xml"), "errors", 403)
@@ -296,6 +295,10 @@ def test_address_alone_is_refused_with_a_clear_reason(client, demo, key, valid):
     ({"lat": "abc"}, "lat must be a number"),
     ({"lat": "nan"}, "lat must be between"),
     ({"long": "inf"}, "long must be between"),
+    ({"lat": "1" * 400}, "lat must be between"),
+    ({"long": "-1e400"}, "long must be between"),
+    ({"lat": "0x1e"}, "lat must be a number"),
+    ({"long": "9" * 5000}, "long must be between"),
     ({"description": ""}, "description is required"),
     ({"description": "长" * 4001}, "at most 4000"),
     ({"address_string": "x" * 256}, "address_string may be at most 255"),
@@ -356,7 +359,7 @@ def test_media_upload_then_media_url(client, demo, key, valid):
     # A photo is used once.
     assert "media_url must be a URL" in error_list(valid, file_request(client, key, media_url=media_url), 400)[0]
     # Another key cannot use this key's uploads.
-    _, other = o311.create_key("other-app")
+    _, other = o311_keys.create_key("other-app")
     db.session.commit()
     second = valid(upload(client, key), {"type": "array"}, 201)[0]["media_url"]
     assert error_list(valid, file_request(client, other, media_url=second), 400)
@@ -471,6 +474,7 @@ def test_filters(client, demo, key, valid):
     assert ids(f"service_request_id={light}&service_code=noise&status=closed") == [light]
     assert ids("status=open,closed") == [noise, water, light]
     assert ids("status=&service_code=&start_date=") == [noise, water, light]   # empty means absent
+    assert ids("service_request_id=&service_request_id=,&service_code=noise") == [noise]
     assert ids("jurisdiction_id=anything.example") == [noise, water, light]
 
 
@@ -508,6 +512,20 @@ def test_date_range(client, demo, key, valid):
     ("page_size=0", 400, "page_size must be a positive"),
     ("page=-1", 400, "page must be a positive"),
     ("page=x", 400, "page must be a positive"),
+    ("page=1.5", 400, "page must be a positive"),
+    ("page=²", 400, "page must be a positive"),
+    ("page=99999999999999999999", 400, "page may be at most 1000000"),               # beyond 64 bits
+    ("page=" + "9" * 5000, 400, "page must be a positive"),                         # beyond int()'s digits
+    ("page_size=18446744073709551617", 400, "page_size may be at most 1000"),
+    ("start_date=0001-01-01T00:00:00%2B08:00", 400, "in the years 2000 to 2099"),    # year 1: before UTC's year 1
+    ("start_date=0001-01-01", 400, "in the years 2000 to 2099"),
+    ("end_date=9999-12-31", 400, "in the years 2000 to 2099"),                      # a whole day past year 9999
+    ("end_date=9999-12-31T23:59:59-08:00", 400, "in the years 2000 to 2099"),
+    ("start_date=2100-01-01T00:00:00%2B08:00", 400, "in the years 2000 to 2099"),
+    ("updated_after=0001-01-01T00:00:00Z", 400, "updated_after must be in the years"),
+    ("updated_after=9999-12-31T23:59:59Z", 400, "updated_after must be in the years"),
+    ("updated_after=yesterday", 400, "updated_after must be a W3C datetime"),
+    ("service_request_id=" + "9" * 19, 400, "service_request_id must be numbers"),
     ("extensions=maybe", 400, "extensions must be true or false"),
     ("api_key=wrong", 403, "Invalid api_key"),
 ])
@@ -516,6 +534,49 @@ def test_bad_queries_get_the_spec_error_list(client, demo, valid, query, status,
     assert any(words in d for d in descriptions), descriptions
     root = xml_root(client.get(f"{BASE}/requests.xml?{query}"), "errors", status)
     assert [[c.tag for c in e] for e in root][0] == ["code", "description"]
+
+
+@pytest.mark.parametrize("query", ["start_date=2000-01-01", "end_date=2000-01-01", "start_date=2099-12-31",
+                                   "end_date=2099-12-31", "start_date=2099-12-31T23:59:59-12:00",
+                                   "end_date=2000-01-01T00:00:00Z", "updated_after=2099-12-31T23:59:59Z",
+                                   "page=1000000&page_size=1000"])
+def test_the_edges_of_the_ranges_are_answered(client, demo, valid, query):
+    assert valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json") == []
+
+
+def test_updated_after(client, demo, key, valid):
+    stale, fresh = filed_id(valid, file_request(client, key)), filed_id(valid, file_request(client, key))
+    force_ticket(stale, updated_at=utcnow() - timedelta(days=10))
+    db.session.commit()
+
+    def ids(query):
+        rows = valid(client.get(f"{BASE}/requests.json?{query}"), "requests.json")
+        return [int(r["service_request_id"]) for r in rows]
+
+    assert ids("") == [fresh, stale]
+    since = (datetime.now(timezone.utc) - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ids(f"updated_after={since}") == [fresh]
+    assert ids(f"updated_after={since}&service_request_id={stale}") == [stale]     # ids override it too
+    day = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=20)).strftime("%Y-%m-%d")
+    assert ids(f"updated_after={day}") == [fresh, stale]
+
+
+_ODD = ["", " ", "0", "-1", "1e9", "9" * 19, "9" * 30, "9" * 5000, "nan", "-inf", "²", "١", "\x00", "0001-01-01",
+        "9999-12-31", "2026-02-29", "2024-02-29T24:00:00Z", "2026-01-01T00:00:00+99:99", "2026-01-01T00:00:60Z",
+        "TRUE", ",,,", "%", "💥" * 300]
+
+
+def test_no_value_of_any_parameter_is_a_500(client, demo, key, monkeypatch):
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", "0")
+    answers = set()
+    for name in ("page", "page_size", "start_date", "end_date", "updated_after", "service_request_id",
+                 "service_code", "status", "extensions"):
+        for value in _ODD:
+            answers.add((name, client.get(f"{BASE}/requests.json", query_string={name: value}).status_code))
+    for name in ("lat", "long", "description", "address_string", "attribute[anonymous]", "media_url", "extensions"):
+        for value in _ODD:
+            answers.add((name, file_request(client, key, **{name: value}).status_code))
+    assert not [a for a in answers if a[1] not in (200, 201, 400)]
 
 
 def test_unknown_paths_and_methods(client, valid):
@@ -634,37 +695,78 @@ def test_jurisdiction_id(client, demo, key, valid, monkeypatch):
 # --- rate limit -------------------------------------------------------------------------
 
 
-def test_rate_limit_per_key_in_the_database(client, demo, key, valid, monkeypatch):
-    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", 3)
+def test_rate_limit_per_key(client, demo, key, valid, monkeypatch):
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", 3)       # a number: per minute
     for _ in range(3):
         valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
     res = client.get(f"{BASE}/services.json?api_key={key}")
-    assert "Rate limit exceeded" in error_list(valid, res, 429)[0]
+    (description,) = error_list(valid, res, 429)
+    assert description.startswith("Rate limit exceeded for this api_key (3 per 1 minute); retry after ")
     assert 1 <= int(res.headers["Retry-After"]) <= 60
     assert error_list(valid, file_request(client, key), 429)                 # posts count against the same key
+    root = xml_root(client.get(f"{BASE}/requests.xml?api_key={key}"), "errors", 429)
+    assert root.findtext("error/code") == "429" and root.findtext("error/description").startswith("Rate limit")
     valid(client.get(f"{BASE}/services.json"), "services.json")              # no key, no per-key limit
-    _, other = o311.create_key("other-app")
+    assert error_list(valid, client.get(f"{BASE}/services.json?api_key=o311_wrong"), 403)  # a wrong key is 403
+    _, other = o311_keys.create_key("other-app")
     db.session.commit()
     valid(client.get(f"{BASE}/services.json?api_key={other}"), "services.json")
-    rows = db.session.execute(sa.select(RateWindow.hits)).scalars().all()
-    assert sorted(rows) == [1, 5]
 
 
-def test_rate_window_is_fixed_per_minute(demo):
-    key, _ = o311.create_key("window")
+class _Clock:
+    """The time module as `limits`' memory storage sees it, moved on by `ahead` seconds."""
+
+    def __init__(self):
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def test_an_hourly_limit_counts_per_hour_and_each_key_apart(client, demo, key, valid, monkeypatch):
+    import limits.storage.memory
+
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", "2/hour")
+    clock = _Clock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    _, other = o311_keys.create_key("other-app")
     db.session.commit()
-    limit = o311.rate_limit()
-    t0 = 1_800_000_000 - 1_800_000_000 % 60
-    for _ in range(limit):
-        o311.throttle(key, now=t0 + 5)
-    with pytest.raises(o311.Open311Error) as err:
-        o311.throttle(key, now=t0 + 59)
-    assert err.value.status == 429 and err.value.headers == {"Retry-After": "1"}
-    assert o311.throttle(key, now=t0 + 60) == 1                            # a new window
-    o311.throttle(key, now=t0 + 185)
-    db.session.expire_all()
-    minutes = db.session.execute(sa.select(RateWindow.minute)).scalars().all()
-    assert minutes == [t0 // 60 + 3]                                      # old windows are dropped
+    valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
+    filed_id(valid, file_request(client, key))
+    res = client.get(f"{BASE}/services.json?api_key={key}")
+    assert "2 per 1 hour" in error_list(valid, res, 429)[0]
+    assert 60 < int(res.headers["Retry-After"]) <= 3600
+    clock.ahead = 61                                                        # a minute on: still this hour
+    assert error_list(valid, client.get(f"{BASE}/services.json?api_key={key}"), 429)
+    for _ in range(2):                                                      # the other key counts apart
+        valid(client.get(f"{BASE}/services.json?api_key={other}"), "services.json")
+    assert error_list(valid, client.get(f"{BASE}/services.json?api_key={other}"), 429)
+    clock.ahead = 3601                                                      # an hour on: allowed again
+    valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
+    doc = client.get(f"{BASE}/discovery.json").get_json()
+    assert "Rate limit per api_key: 2 per 1 hour (429 with Retry-After)." in doc["notes"]
+
+
+@pytest.mark.parametrize("setting, note", [
+    ("60", "Rate limit per api_key: 60 per 1 minute (429 with Retry-After)."),
+    ("60/hour", "Rate limit per api_key: 60 per 1 hour (429 with Retry-After)."),
+    ("100/minute;1000/day", "Rate limit per api_key: 100 per 1 minute; 1000 per 1 day (429 with Retry-After)."),
+    ("0", "No rate limit per api_key is set."),
+    ("sixty", "Rate limit per api_key: 60 per 1 minute (429 with Retry-After)."),      # unreadable: the default
+    ("0/hour", "Rate limit per api_key: 60 per 1 minute (429 with Retry-After)."),
+])
+def test_the_limit_setting_as_discovery_tells_it(client, setting, note, monkeypatch):
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", setting)
+    assert note in client.get(f"{BASE}/discovery.json").get_json()["notes"]
+
+
+def test_no_limit_when_set_to_zero(client, demo, key, valid, monkeypatch):
+    monkeypatch.setitem(client.application.config, "OPEN311_RATE_LIMIT", "0")
+    for _ in range(5):
+        valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
 
 
 def _free_port() -> int:
@@ -696,36 +798,30 @@ def redis_url():
     proc.wait(timeout=10)
 
 
-def test_rate_limit_in_redis_when_configured(client, demo, key, valid, monkeypatch, redis_url):
+def test_rate_limit_counts_in_redis_when_configured(app, demo, key, valid, redis_url, tmp_path):
+    """With Redis as the limiter's storage, every worker shares one hourly count per key."""
     import redis
 
-    app = client.application
-    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
-    monkeypatch.setitem(app.config, "OPEN311_RATE_LIMIT", 2)
-    app.extensions.pop("gongzhi.open311.redis", None)
+    from server import create_app
+    from server.config import TestConfig
+
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+    config.MEDIA_ROOT = str(tmp_path)
+    config.RATELIMIT_STORAGE_URI = redis_url
+    config.OPEN311_RATE_LIMIT = "2/hour"
+    with_redis = create_app(config)
     try:
+        client = with_redis.test_client()
         for _ in range(2):
             valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
         assert error_list(valid, client.get(f"{BASE}/services.json?api_key={key}"), 429)
-        counters = redis.Redis.from_url(redis_url).keys("gongzhi:open311:rate:*")
-        assert len(counters) == 1
-        assert 0 < redis.Redis.from_url(redis_url).ttl(counters[0]) <= 120
-        assert db.session.execute(sa.select(sa.func.count()).select_from(RateWindow)).scalar_one() == 0
+        store = redis.Redis.from_url(redis_url)
+        (counter,) = store.keys("*open311-key*")
+        assert 3500 < store.ttl(counter) <= 3600                            # counted per hour, not per minute
     finally:
-        app.extensions.pop("gongzhi.open311.redis", None)
-
-
-def test_rate_limit_falls_back_to_the_database_when_redis_is_down(client, demo, key, valid, monkeypatch):
-    app = client.application
-    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_free_port()}/0")
-    monkeypatch.setitem(app.config, "OPEN311_RATE_LIMIT", 1)
-    app.extensions.pop("gongzhi.open311.redis", None)
-    try:
-        valid(client.get(f"{BASE}/services.json?api_key={key}"), "services.json")
-        assert error_list(valid, client.get(f"{BASE}/services.json?api_key={key}"), 429)
-        assert db.session.execute(sa.select(RateWindow.hits)).scalar_one() == 2
-    finally:
-        app.extensions.pop("gongzhi.open311.redis", None)
+        limiter.init_app(app)  # the suite's app (and its storage) again
+        limiter.reset()
 
 
 # --- the command line -------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_limits_off_the_endpoints_named_are_untouched(client, demo, login, limit
 
 def test_open311_post_is_limited_per_address_in_the_spec_error_shape(client, demo, limits):
     from server.extensions import db
-    from server.open311 import operations as o311
+    from server.open311 import keys as o311
 
     _, key = o311.create_key("rl-civic-app")
     db.session.commit()

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from server.cache import forget_all as forget_caches
 from server.demo import seed_demo
 from server.extensions import db
-from server.open311 import operations as o311
+from server.open311 import keys as o311
 from server.units.models import Unit
 from tests.api.helpers import IN_HQ_1_1, IN_MY_1
 from tests.conftest import _empty_tables
