@@ -111,7 +111,7 @@ def database_error_response(err: OperationalError):
     code = err.orig.args[0] if err.orig is not None and err.orig.args else None
     if code in _LOST_RACE or "database is locked" in str(err.orig):
         return conflict_response()
-    log.error("database unavailable: %s", type(err.orig).__name__)
+    log.error("database unavailable: %s %s", type(err.orig).__name__, code)
     return respond(503, "database_unavailable", "服务暂时不可用，请稍后再试", headers={"Retry-After": "5"})
 
 

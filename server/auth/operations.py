@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import crypto
+from ..db_setup import insert_skipping_duplicates
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
@@ -21,16 +22,15 @@ DEV_PREFIX = "dev:"
 
 
 def _find_or_create(openid: str, nickname: str = "", *, is_dev: bool = False) -> User:
-    user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one_or_none()
+    """The account of this openid, created on its first login. The same first login sent
+    several times at once (a weak network) makes one row: an INSERT that skips a taken
+    openid waits for the other request's row, then reads it."""
+    find = sa.select(User).where(User.openid == openid)
+    user = db.session.execute(find).scalar_one_or_none()
     if user is None:
-        user = User(openid=openid, nickname=nickname, is_dev=is_dev)
-        db.session.add(user)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except sa.exc.IntegrityError:
-            # Two first logins of the same person at once: the other one created the row.
-            user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one()
+        db.session.connection().execute(insert_skipping_duplicates(User.__table__, "openid"), {
+            "openid": openid, "nickname": nickname, "is_dev": is_dev, "created_at": utcnow()})
+        user = db.session.execute(find).scalar_one()
     return user
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from ..auth.actor import Actor
+from ..db_setup import insert_skipping_duplicates
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..paging import decode_cursor, page
@@ -31,20 +31,15 @@ def record_subscriptions(user: Actor, accepted: dict[str, int]) -> dict[str, int
             raise Invalid(f"未知的消息模板: {name}", key="unknown_template")
         if count <= 0 or name in long_term_templates():
             continue
-        updated = db.session.execute(
+        # The row first (no savepoint: a deadlock between two devices ends the whole
+        # transaction on MySQL, savepoint included), then one UPDATE adds the taps.
+        db.session.connection().execute(
+            insert_skipping_duplicates(SubscriptionQuota.__table__, "user_id", "template"),
+            {"user_id": user.id, "template": name, "remaining": 0})
+        least = sa.func.least if db.engine.dialect.name == "mysql" else sa.func.min
+        db.session.execute(
             sa.update(SubscriptionQuota).where(SubscriptionQuota.user_id == user.id, SubscriptionQuota.template == name)
-            .values(remaining=sa.func.least(SubscriptionQuota.remaining + count, MAX_QUOTA)
-                    if db.engine.dialect.name == "mysql" else
-                    sa.func.min(SubscriptionQuota.remaining + count, MAX_QUOTA))
-        ).rowcount
-        if not updated:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(SubscriptionQuota(user_id=user.id, template=name, remaining=min(count, MAX_QUOTA)))
-            except IntegrityError:
-                db.session.execute(sa.update(SubscriptionQuota).where(
-                    SubscriptionQuota.user_id == user.id, SubscriptionQuota.template == name)
-                    .values(remaining=SubscriptionQuota.remaining + count))
+            .values(remaining=least(SubscriptionQuota.remaining + count, MAX_QUOTA)))
     db.session.flush()
     return quotas(user)
 

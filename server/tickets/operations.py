@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
 from ..auth.actor import Actor
 from ..auth.models import User
 from ..categories.models import Category
+from ..db_setup import insert_skipping_duplicates
 from ..directory import CategoryInfo
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -311,12 +311,12 @@ def _public_rating(ticket: Ticket, actor: Actor, rating: str, comment: str) -> T
     ).first()
     if lives_here is None:
         raise Forbidden("只有本单位的居民可以评价", key="not_a_resident")
-    try:
-        with db.session.begin_nested():
-            _add_rating(ticket_id=ticket.id, user_id=actor.id, by_reporter=False, round=ticket.redo_count,
-                        rating=rating, comment=comment, created_at=utcnow())
-    except IntegrityError:
-        raise Conflict("您已经评价过了", key="already_rated") from None
+    added = db.session.connection().execute(
+        insert_skipping_duplicates(TicketRating.__table__, "ticket_id", "user_id", "round"),
+        {"ticket_id": ticket.id, "user_id": actor.id, "by_reporter": False, "round": ticket.redo_count,
+         "rating": rating, "comment": comment, "created_at": utcnow()})
+    if added.rowcount != 1:
+        raise Conflict("您已经评价过了", key="already_rated")
     return ticket
 
 
@@ -327,13 +327,13 @@ def support(ticket: Ticket, actor: Actor) -> int:
         raise Conflict("该问题已不再接受附议", key="invalid_transition")
     if ticket.reporter_id == actor.id:
         return ticket.supporters
-    try:
-        with db.session.begin_nested():
-            db.session.add(TicketSupport(ticket_id=ticket.id, user_id=actor.id))
-    except IntegrityError:
-        return ticket.supporters
-    db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id)
-                       .values(supporters=Ticket.supporters + 1), execution_options={"synchronize_session": False})
+    # No savepoint: a deadlock between two supports ends the whole transaction on MySQL,
+    # and rolling back to a savepoint that went with it fails (1305).
+    added = db.session.connection().execute(insert_skipping_duplicates(TicketSupport.__table__, "ticket_id", "user_id"),
+                                            {"ticket_id": ticket.id, "user_id": actor.id, "created_at": utcnow()})
+    if added.rowcount == 1:
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(supporters=Ticket.supporters + 1),
+                           execution_options={"synchronize_session": False})
     db.session.refresh(ticket, ["supporters"])
     return ticket.supporters
 

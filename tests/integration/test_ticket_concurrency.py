@@ -131,3 +131,35 @@ def test_a_retry_while_the_first_attempt_is_open_waits_and_gets_its_ticket(demo,
         t.join(timeout=30)
     assert first["created"] and second == {"status": 200, "id": first["id"]}
     assert db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 1
+
+
+def test_the_same_first_login_sent_at_once_makes_one_account(demo):
+    """A weak network sends a new resident's first login several times: every answer is a
+    2xx, 409 or 429, never a 500, and one account exists."""
+    answers = _at_once(demo, lambda c, _: c.post("/api/v1/auth/login", json={"code": "dev:first-login-race"}),
+                       list(range(N)))
+    assert all(code in (200, 409, 429) for code, _ in answers), answers
+    assert any(code == 200 for code, _ in answers)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(User)
+                              .where(User.openid == "dev:first-login-race")).scalar_one() == 1
+
+
+def test_the_same_support_from_two_devices_counts_once(demo, login):
+    client = demo.test_client()
+    tid = report(client, login("resident")).json["id"]
+    neighbour = login("support-race")
+    answers = _at_once(demo, lambda c, _: c.post(f"/api/v1/tickets/{tid}/support", headers=neighbour), list(range(N)))
+    assert all(code in (200, 409) for code, _ in answers), answers
+    ticket = db.session.get(Ticket, tid)
+    assert ticket.supporters == 1
+
+
+def test_the_same_accept_from_two_devices_appends_one_event(demo, login):
+    client = demo.test_client()
+    tid = report(client, login("resident")).json["id"]
+    grid = login("grid")
+    answers = _at_once(demo, lambda c, _: c.post(f"/api/v1/tickets/{tid}/accept", json={}, headers=grid), list(range(N)))
+    assert sorted(code for code, _ in answers).count(200) == 1, answers
+    assert all(code in (200, 409) for code, _ in answers), answers
+    assert db.session.execute(sa.select(sa.func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == tid, TicketEvent.action == "accept")).scalar_one() == 1
