@@ -2,10 +2,12 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .jsonio import StrictParser
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,5 +25,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
+# Every view's JSON body read strictly (server/jsonio.py): one place for every endpoint.
+Blueprint.ARGUMENTS_PARSER = StrictParser()
 # Limits are declared on the views (server/ops/ratelimit.py); storage and switches come from config.
 limiter = Limiter(key_func=get_remote_address, swallow_errors=True, in_memory_fallback_enabled=True)

@@ -37,6 +37,7 @@ from .models import Ticket, TicketEvent, TicketRating, TicketSupport
 from .permissions import can_read, roles_for
 
 operation = MACHINE.operation
+MAX_DEADLINE = timedelta(days=366)  # a task's deadline: in the future, within a year
 MACHINE.guard_columns(Ticket)
 
 
@@ -215,9 +216,14 @@ def assign(ticket: Ticket, actor: Actor, assignee_id: int, unit_id: int | None =
         raise Invalid("承办人须是责任单位的工作人员", key="invalid_assignee")
     now = utcnow()
     if due_at is not None:
-        due_at = as_utc(due_at)
+        try:
+            due_at = as_utc(due_at)
+        except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+            raise Invalid("办结时限应在一年之内", key="invalid_due_at") from None
         if due_at <= now:
             raise Invalid("办结时限必须晚于现在", key="invalid_due_at")
+        if due_at > now + MAX_DEADLINE:
+            raise Invalid("办结时限应在一年之内", key="invalid_due_at")
     old = move(ticket, rule)
     ticket.unit, ticket.assignee_id, ticket.priority = unit, assignee.id, priority
     if due_at is not None:
