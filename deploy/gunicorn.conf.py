@@ -22,6 +22,15 @@ _env = os.environ.get
 
 bind = _env("GUNICORN_BIND", f"127.0.0.1:{_env('PORT', '8000')}")
 workers = int(_env("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+
+# Rate limits count in each process's memory unless Redis is there to share them: with
+# several workers in production, a limit of 10 logins a minute would let through 10 per
+# worker. Refuse to start that way, unless the operator chose it by naming the memory
+# storage (RATELIMIT_STORAGE_URI=memory://) or turned limits off (RATELIMIT_ENABLED=0).
+if (_env("APP_ENV") == "production" and workers > 1 and not _env("REDIS_URL") and not _env("RATELIMIT_STORAGE_URI")
+        and _env("RATELIMIT_ENABLED", "1") not in ("0", "false", "no")):
+    raise SystemExit(f"{workers} workers and no REDIS_URL: rate limits would count per worker. Set REDIS_URL "
+                     "(or RATELIMIT_STORAGE_URI=memory:// to accept per-worker counts, or GUNICORN_WORKERS=1).")
 worker_class = _env("GUNICORN_WORKER_CLASS", "sync")
 threads = int(_env("GUNICORN_THREADS", "1"))
 timeout = int(_env("GUNICORN_TIMEOUT", "30"))

@@ -49,6 +49,7 @@ def production_env(fake_wechat, tmp, **extra) -> dict:
         DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/e2e.sqlite3",
         DEV_LOGIN="0",
         REDIS_URL="",
+        RATELIMIT_STORAGE_URI="memory://",  # per worker, knowingly (deploy/gunicorn.conf.py refuses it unsaid)
         WECHAT_APP_ID=fake_wechat.appid,
         WECHAT_APP_SECRET=fake_wechat.secret,
         WECHAT_API_BASE=fake_wechat.base_url,

@@ -359,3 +359,19 @@ def test_gunicorn_empties_the_metrics_directory_on_start(tmp_path):
         else:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = saved
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_production_refuses_several_workers_counting_rate_limits_alone():
+    """Without Redis each worker would count a limit alone: production refuses to start so,
+    unless the operator names the per-worker storage, turns limits off or runs one worker."""
+    import pytest as _pytest
+
+    base = {"APP_ENV": "production", "GUNICORN_WORKERS": "3", "REDIS_URL": "", "RATELIMIT_STORAGE_URI": "",
+            "RATELIMIT_ENABLED": "1"}
+    with _pytest.raises(SystemExit) as refused:
+        _gunicorn_settings(**base)
+    assert "REDIS_URL" in str(refused.value)
+    assert _gunicorn_settings(**{**base, "REDIS_URL": "redis://127.0.0.1:6379/0"})["workers"] == 3
+    assert _gunicorn_settings(**{**base, "RATELIMIT_STORAGE_URI": "memory://"})["workers"] == 3
+    assert _gunicorn_settings(**{**base, "GUNICORN_WORKERS": "1"})["workers"] == 1
+    assert _gunicorn_settings(**{**base, "RATELIMIT_ENABLED": "0"})["workers"] == 3

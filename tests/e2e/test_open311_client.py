@@ -51,6 +51,7 @@ def redis_url():
 def live(fake_wechat, tmp_path_factory, redis_url):
     env = production_env(fake_wechat, tmp_path_factory.mktemp("open311"), OPEN311_RATE_LIMIT="20/minute")
     env["REDIS_URL"] = redis_url
+    env.pop("RATELIMIT_STORAGE_URI")  # the limits shared through Redis, as deployed
     flask(env, "db", "upgrade", "heads")
     flask(env, "seed-demo")
     suffix = os.urandom(3).hex()
