@@ -7,6 +7,8 @@ from marshmallow import Schema, fields
 from ..auth import sessions
 from ..errors import DomainError, NotFound
 from ..ops.ratelimit import rate_limit
+from ..tickets.queries import photo_is_public
+from . import signing
 from .operations import storage, upload
 from .storage import validate_key
 
@@ -14,9 +16,11 @@ blp = Blueprint("media", __name__, description="照片上传")
 
 
 class MediaSchema(Schema):
+    """A new upload: seen by its uploader alone until a report or a note takes it (signed addresses)."""
+
     id = fields.Integer()
-    url = fields.Function(lambda m: url_for("media.serve", key=m.key))
-    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key))
+    url = fields.Function(lambda m: url_for("media.serve", key=m.key) + signing.query(m.key))
+    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key) + signing.query(m.thumb_key))
     width = fields.Integer()
     height = fields.Integer()
 
@@ -37,19 +41,24 @@ def create_media():
 
 @blp.get("/media/<path:key>")
 def serve(key):
-    """Photos are named by their content hash; nginx serves this path in production."""
+    """A photo by its key: anyone's when it belongs to what the public reads, else only under a
+    signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production."""
     # Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) the app only decides; nginx sends the bytes
     # from its internal location (deploy/nginx/gongzhi.conf).
     accel = current_app.config.get("MEDIA_ACCEL_REDIRECT_PREFIX") or ""
     try:
         validate_key(key)
+        public = photo_is_public(key)
+        if not public and not signing.valid(key, request.args.get("exp"), request.args.get("sig")):
+            raise FileNotFoundError(key)
         if accel and not storage().exists(key):
             raise FileNotFoundError(key)
         data = b"" if accel else storage().open(key)
     except (ValueError, FileNotFoundError, OSError):
         raise NotFound("照片不存在", key="media_not_found") from None
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+    cache = "public, max-age=31536000, immutable" if public else "private, max-age=3600"
+    headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
     if accel:
         headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + key
     return Response(data, content_type=content_type, headers=headers)

@@ -15,8 +15,8 @@ class Media(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    key: Mapped[str] = mapped_column(sa.String(191))
-    thumb_key: Mapped[str] = mapped_column(sa.String(191))
+    key: Mapped[str] = mapped_column(sa.String(191), index=True)  # a photo's address names it: who may see it
+    thumb_key: Mapped[str] = mapped_column(sa.String(191), index=True)
     content_type: Mapped[str] = mapped_column(sa.String(32))
     width: Mapped[int] = mapped_column()
     height: Mapped[int] = mapped_column()

@@ -18,6 +18,7 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..categories.models import Category
 from ..extensions import db
+from ..media import signing
 from ..media.models import Media
 from ..tickets import lifecycle as lc
 from ..tickets.models import Ticket, TicketEvent
@@ -231,4 +232,5 @@ def upload_media(key: ApiKey, file) -> Media:
 
 
 def media_document(item: Media) -> dict:
-    return formats.media_upload(item.id, _media_url(item))
+    """A new upload, seen by its integration alone until a request takes it (a signed address)."""
+    return formats.media_upload(item.id, _media_url(item) + signing.query(item.key))

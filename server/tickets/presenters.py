@@ -17,6 +17,7 @@ from .. import crypto
 from ..auth.actor import Actor
 from ..auth.models import ROLE_LABELS, Role, User
 from ..extensions import db
+from ..media import signing
 from ..media.models import Media
 from ..media.storage import url_path
 from ..privacy import operations as privacy
@@ -31,8 +32,12 @@ ACTOR_LABELS = {lc.REPORTER: "反映人", lc.RESIDENT: "居民", lc.ASSIGNEE: "�
                 **{role.value: label for role, label in ROLE_LABELS.items()}}
 
 
-def _media_out(media_id: int, key: str, thumb_key: str, base: str) -> dict:
-    """A photo as answers show it; `base` from media_base()."""
+def _media_out(media_id: int, key: str, thumb_key: str, base: str, restricted: bool = False) -> dict:
+    """A photo as answers show it; `base` from media_base(). A restricted one (of a held
+    report, of a staff-only note) under a signed address (media/signing.py)."""
+    if restricted:
+        return {"id": media_id, "url": base + url_path(key) + signing.query(key),
+                "thumbnail_url": base + url_path(thumb_key) + signing.query(thumb_key)}
     return {"id": media_id, "url": base + url_path(key), "thumbnail_url": base + url_path(thumb_key)}
 
 
@@ -122,7 +127,8 @@ class _Answer:
             "redo_count": ticket.redo_count,
             "return_reason": ticket.return_reason,
             "duplicate_of": ticket.duplicate_of_id,
-            "media": [_media_out(m["id"], m["key"], m["thumb_key"], base) for m in ticket.report_media or ()],
+            "media": [_media_out(m["id"], m["key"], m["thumb_key"], base, ticket.held)
+                      for m in ticket.report_media or ()],
             "supporters": ticket.supporters,
             "rating": {"rating": ticket.rating, "label": lc.RATING_LABELS[ticket.rating],
                        "comment": ticket.rating_comment or "", "at": ticket.closed_at} if ticket.rating else None,
@@ -159,8 +165,10 @@ def present_events(ticket: Ticket, events: list[TicketEvent], viewer: Actor | No
     media: dict[int, list[dict]] = defaultdict(list)
     if ids:
         base = media_base()
+        shown_public = {e.id: e.public for e in events}
         for item in db.session.execute(sa.select(Media).where(Media.event_id.in_(ids)).order_by(Media.position)).scalars():
-            media[item.event_id].append(_media_out(item.id, item.key, item.thumb_key, base))
+            media[item.event_id].append(_media_out(item.id, item.key, item.thumb_key, base,
+                                                   ticket.held or not shown_public[item.event_id]))
     actors = _users([e.actor_id for e in events]) if staff else {}
     out = []
     for ev in events:

@@ -11,6 +11,7 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
+from ..media.models import Media
 from ..paging import decode_cursor, page
 from ..sqljson import json_object, utc_iso
 from ..timeutil import UTCDateTime, isoformat
@@ -277,3 +278,14 @@ def events(ticket: Ticket, user: Actor | None, limit=100, cursor=None) -> dict:
         query = query.where(TicketEvent.id > after[0])
     rows = db.session.execute(query.order_by(TicketEvent.id).limit(limit + 1)).scalars().all()
     return page(rows, limit, lambda e: [e.id])
+
+
+def photo_is_public(key: str) -> bool:
+    """Whether anyone may see this photo (or thumbnail): it belongs to a public event of a
+    ticket the public reads. Anything else is served only under a signed address."""
+    m, e = Media.__table__, TicketEvent.__table__
+    found = db.session.execute(
+        sa.select(sa.literal(1)).select_from(m.join(e, e.c.id == m.c.event_id).join(_t, _t.c.id == e.c.ticket_id))
+        .where(sa.or_(m.c.key == key, m.c.thumb_key == key), e.c.public.is_(True), _t.c.held.is_(False),
+               _t.c.hidden.is_(False)).limit(1)).first()
+    return found is not None

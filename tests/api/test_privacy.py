@@ -148,3 +148,40 @@ def test_export_and_deletion_cover_every_table_that_refers_to_a_user(client, dem
     headers = login("export-coverage")
     exported = client.get("/api/v1/me/export", headers=headers).json
     assert {section for section, _ in USER_REFERENCES.values() if section} <= set(exported)
+
+
+def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login):
+    """A held report's photo, a staff-only note's photo and a new upload are served only under
+    the signed address the service gave someone who may read them; a public one to anyone."""
+    from tests.api.helpers import jpeg_bytes, upload
+
+    resident, grid = login("photo-owner"), login("grid")
+    fresh = upload(client, resident, jpeg_bytes((10, 200, 30))).json
+    plain = fresh["url"].split("?")[0]
+    assert client.get(fresh["url"]).status_code == 200            # the uploader's signed address
+    assert client.get(plain).status_code == 404                   # not filed yet: nobody else's
+    assert client.get(plain + "?exp=99999999999&sig=" + "0" * 32).status_code == 404   # a forged signature
+    tid = report(client, resident, media=[fresh["id"]]).json["id"]
+    force_ticket(tid, held=True)
+    db.session.commit()
+    shown = client.get(f"/api/v1/tickets/{tid}", headers=resident).json["media"][0]
+    assert "sig=" in shown["url"] and client.get(shown["url"]).status_code == 200
+    assert client.get(plain).status_code == 404                   # held: not the public's
+    assert client.post(f"/api/v1/moderation/tickets/{tid}/approve", json={}, headers=grid).status_code == 200
+    public = client.get(f"/api/v1/tickets/{tid}").json["media"][0]
+    assert "sig=" not in public["url"] and client.get(public["url"]).status_code == 200
+    # A staff-only progress note's photo: staff get a signed address, the bare one is refused.
+    cadre = login("cadre")
+    act(client, grid, tid, "accept")
+    from tests.api.helpers import user_id
+
+    act(client, cadre, tid, "assign", assignee_id=user_id(client, cadre))
+    note_photo = upload(client, cadre, jpeg_bytes((90, 10, 200))).json
+    res = act(client, cadre, tid, "progress", note="内部：已联系物业", public=False, media=[note_photo["id"]])
+    assert res.status_code == 200, res.json
+    events = client.get(f"/api/v1/tickets/{tid}/events", headers=cadre).json["items"]
+    internal = next(e for e in events if e["note"] == "内部：已联系物业")["media"][0]
+    assert "sig=" in internal["url"] and client.get(internal["url"]).status_code == 200
+    assert client.get(internal["url"].split("?")[0]).status_code == 404
+    public_events = client.get(f"/api/v1/tickets/{tid}/events", headers=resident).json["items"]
+    assert all(e["note"] != "内部：已联系物业" for e in public_events)
