@@ -95,6 +95,14 @@ __all__ = [
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+# PNG and WebP can only be decoded whole (a 12 MP RGBA picture is 48 MiB of pixels, and
+# libwebp holds two more while it decodes): a lower
+# limit for them keeps one upload from costing a worker hundreds of MiB (docs/RELIABILITY.md).
+MAX_PIXELS_WHOLE_DECODE = {"PNG": 12_000_000, "WEBP": 8_000_000}
+# A JPEG larger than this is decoded at half scale or less (libjpeg's draft mode), so its
+# pixels in memory stay under about 72 MiB; it is then stored with its longest side between
+# MAX_SIDE / 2 and MAX_SIDE.
+DRAFT_ABOVE_PIXELS = 24_000_000
 MAX_SIDE = 4096  # re-encoded images are downscaled so the longest side is at most this
 MIN_SIDE = 16  # images narrower or lower than this are refused
 THUMB_SIDE = 320
@@ -407,6 +415,9 @@ def _process_opened(img: Image.Image) -> ProcessedImage:
         raise ImageRejected("image_truncated")
     if width * height > MAX_PIXELS:
         raise ImageRejected("image_too_many_pixels")
+    whole = MAX_PIXELS_WHOLE_DECODE.get(img.format or "")
+    if whole is not None and width * height > whole:
+        raise ImageRejected("image_too_many_pixels", _ERRORS["image_too_many_pixels"][1].format(max_mp=whole // 10_000))
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageRejected("image_too_small")
 
@@ -417,8 +428,10 @@ def _process_opened(img: Image.Image) -> ProcessedImage:
         if img.format in ("JPEG", "MPO"):
             # Let libjpeg decode at 1/2, 1/4, 1/8 scale when the result would
             # be downscaled anyway (keeps memory and CPU down for big photos).
-            img.draft(None, _fit((width, height), MAX_SIDE))
+            side = MAX_SIDE // 2 if width * height > DRAFT_ABOVE_PIXELS else MAX_SIDE
+            img.draft(None, _fit((width, height), side))
         img.load()
+        img = _shrink_early(img)
     except _BOMB_ERRORS as exc:
         raise ImageRejected("image_too_many_pixels") from exc
     except MemoryError as exc:
@@ -439,24 +452,47 @@ def _process_opened(img: Image.Image) -> ProcessedImage:
         raise ImageRejected("image_truncated") from exc
 
 
+def _swap(old: Image.Image, new: Image.Image) -> Image.Image:
+    """`new` in place of `old`, whose pixels are released at once (a 16 MP RGBA copy is 64 MiB)."""
+    if new is not old:
+        old.close()
+    return new
+
+
+def _shrink_early(img: Image.Image) -> Image.Image:
+    """At least twice too large: down by a whole factor right after decoding (a box filter,
+    no resampling copies), before the orientation and colour steps copy the pixels. The
+    orientation and the colour profile travel with it; _finish fits the rest."""
+    factor = max(img.size) // MAX_SIDE
+    if factor < 2 or img.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        return img
+    smaller = img.reduce(factor)
+    smaller.info = dict(img.info)
+    exif = img.getexif()
+    if exif:
+        smaller.info["exif"] = exif.tobytes()
+    smaller.format = img.format
+    return _swap(img, smaller)
+
+
 def _finish(img: Image.Image) -> ProcessedImage:
     try:
         oriented = ImageOps.exif_transpose(img)
     except Exception:
         oriented = None  # malformed EXIF: keep the pixels as stored
-    work: Image.Image = oriented if oriented is not None else img
+    work: Image.Image = img if oriented is None else _swap(img, oriented)
 
     if work.mode != "CMYK":
         # Palette / tRNS / LA / 16-bit -> RGB(A) or L first (convert() keeps
         # the ICC profile in .info); CMYK waits so the profile can convert it.
-        work = _normalise_mode(work)
-    work = _to_srgb(work)
-    work = _normalise_mode(work)
+        work = _swap(work, _normalise_mode(work))
+    work = _swap(work, _to_srgb(work))
+    work = _swap(work, _normalise_mode(work))
 
     if work.mode == "RGBA":
         alpha_min, _ = work.getchannel("A").getextrema()
         if alpha_min >= 255:
-            work = work.convert("RGB")  # alpha channel present but unused
+            work = _swap(work, work.convert("RGB"))  # alpha channel present but unused
 
     # A fresh copy with an empty info dict: nothing of the source's metadata
     # (EXIF, GPS, XMP, ICC, comments, text chunks, dpi) can reach the encoder.
@@ -465,7 +501,7 @@ def _finish(img: Image.Image) -> ProcessedImage:
     _strip(work)
 
     if max(work.size) > MAX_SIDE:
-        work = work.resize(_fit(work.size, MAX_SIDE), Image.Resampling.LANCZOS)
+        work = _swap(work, work.resize(_fit(work.size, MAX_SIDE), Image.Resampling.LANCZOS))
         _strip(work)
 
     if work.mode == "RGBA":

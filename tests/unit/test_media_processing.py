@@ -469,3 +469,23 @@ def test_read_limited_exact_limit_and_small_files():
     assert read_limited(io.BytesIO(b"")) == b""
     raw = encode(two_tone(), "PNG")
     assert read_limited(io.BytesIO(raw)) == raw
+
+
+@pytest.mark.parametrize("fmt, size", [("PNG", (4100, 3000)), ("WEBP", (3300, 2500))])
+def test_formats_decoded_whole_have_a_lower_pixel_limit(fmt, size, no_decode):
+    """PNG and WebP cannot be decoded at a smaller scale: above their own limit they are
+    refused from the header, before a pixel is decoded (docs/RELIABILITY.md, peak memory)."""
+    from server.media.processing import MAX_PIXELS_WHOLE_DECODE
+
+    assert size[0] * size[1] > MAX_PIXELS_WHOLE_DECODE[fmt]
+    raw = encode(Image.new("RGB", size, (90, 140, 200)), fmt) if fmt == "WEBP" else crafted_png(*size)
+    assert rejected(raw).code == "image_too_many_pixels"
+
+
+def test_a_jpeg_above_the_draft_threshold_is_decoded_at_half_scale():
+    from server.media.processing import DRAFT_ABOVE_PIXELS
+
+    big = Image.new("RGB", (6400, 4000), (90, 140, 200))
+    assert big.width * big.height > DRAFT_ABOVE_PIXELS
+    out = process_image(encode(big, "JPEG", quality=60))
+    assert (out.width, out.height) == (3200, 2000)  # libjpeg's 1/2 scale, within MAX_SIDE
