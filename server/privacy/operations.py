@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from .. import crypto
 from ..auth import viewer_cache
-from ..auth.models import AuthToken, User
+from ..auth.models import AuthToken, Role, User
 from ..extensions import db
+from ..idempotency import IdempotencyKey
 from ..media.models import Media
 from ..media.operations import storage
 from ..notifications.models import Notification, SubscriptionQuota
@@ -22,8 +23,9 @@ from ..timeutil import isoformat, utcnow
 from .models import ConsentRecord, PersonalDataAccess
 
 # Every column that refers to a user: the section of the export that holds its rows (None:
-# not the user's data to take away, with the reason), and what deleting the account does
-# to them (its foreign key: "delete" the rows, or "unlink" them, kept without the person).
+# not the user's data to take away, with the reason), and what deleting a resident's account
+# does to them (its foreign key: "delete" the rows, or "unlink" them, kept without the
+# person). A staff member's account row stays, closed, with their name (delete_account).
 # A new table that refers to users is added here; tests/api/test_privacy.py fails until it is.
 USER_REFERENCES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("auth_tokens", "user_id"): (None, "delete"),            # credentials, stored hashed
@@ -104,13 +106,38 @@ def export(user: User) -> dict:
     }
 
 
+def _acted_as_staff(user: User) -> bool:
+    """Whether the user's name is part of the public record of the office: they held a post,
+    acted on a ticket in a staff role, or read a reporter's personal data."""
+    if user.posts:
+        return True
+    staff_roles = [role.value for role in Role] + [lc.ASSIGNEE]
+    acted = db.session.execute(sa.select(TicketEvent.id).where(
+        TicketEvent.actor_id == user.id, TicketEvent.actor_role.in_(staff_roles)).limit(1)).first()
+    read = db.session.execute(sa.select(PersonalDataAccess.id).where(
+        PersonalDataAccess.staff_id == user.id).limit(1)).first()
+    return acted is not None or read is not None
+
+
 def delete_account(user: User) -> None:
-    """PIPL art. 47: the account and what only it needs go; reports stay public, anonymised."""
+    """PIPL art. 47: the account and what only it needs go; reports stay public, anonymised.
+
+    A resident's account row goes, and their history rows keep no link to them. A staff
+    member's acts are the office's record (who acted on which ticket, who read whose data):
+    their row stays as a closed account with their name alone, unable to sign in (its
+    openid replaced), everything else about them erased."""
     supported = db.session.execute(sa.select(TicketSupport.ticket_id).where(TicketSupport.user_id == user.id)).scalars().all()
     ticket_ops.anonymise_reports(user.id)
     db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow()),
                        execution_options={viewer_cache.OPTION: (user.id,)})
-    db.session.delete(user)
+    if _acted_as_staff(user):
+        user.openid, user.unionid, user.session_key_enc, user.phone_enc = f"deleted:{user.id}", None, None, None
+        user.wecom_userid, user.last_login_at = None, None
+        user.posts.clear()
+        for model in (Notification, SubscriptionQuota, TicketSupport, AuthToken, IdempotencyKey):
+            db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    else:
+        db.session.delete(user)
     db.session.flush()
     ticket_ops.recount_supporters(supported)
     db.session.flush()

@@ -185,3 +185,47 @@ def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login):
     assert client.get(internal["url"].split("?")[0]).status_code == 404
     public_events = client.get(f"/api/v1/tickets/{tid}/events", headers=resident).json["items"]
     assert all(e["note"] != "内部：已联系物业" for e in public_events)
+
+
+def test_a_staff_member_who_deletes_their_account_stays_in_the_audit_trail(client, demo, login):
+    """Who acted on a ticket and who read whose phone stay readable after a staff member
+    deletes their account: their name alone is kept, and they can no longer sign in."""
+    from server import crypto
+    from server.auth.models import User
+    from tests.api.helpers import user_id
+
+    resident, temp = login("audit-reporter"), login("audit-temp-grid")
+    reporter = db.session.execute(sa.select(User).where(User.openid == "dev:audit-reporter")).scalar_one()
+    reporter.phone_enc = crypto.encrypt("13700001111")
+    db.session.commit()
+    staff_id = user_id(client, temp)
+    from server.auth.operations import grant_post
+
+    grant_post("dev:audit-temp-grid", "gz-demo-hq-1", "grid_worker")
+    db.session.commit()
+    tid = report(client, resident).json["id"]
+    assert client.get(f"/api/v1/tickets/{tid}", headers=temp).json["reporter"]["phone_masked"] == "137****1111"
+    assert act(client, temp, tid, "accept", note="收到").status_code == 200
+    assert client.delete("/api/v1/me", headers=temp).status_code == 204
+    kept = db.session.get(User, staff_id)
+    assert kept is not None and kept.nickname == "audit-temp-grid" and kept.phone_enc is None and not kept.posts
+    assert kept.openid != "dev:audit-temp-grid"
+    assert set(db.session.execute(sa.select(PersonalDataAccess.staff_id).where(
+        PersonalDataAccess.ticket_id == tid)).scalars()) == {staff_id}
+    events = client.get(f"/api/v1/tickets/{tid}/events", headers=login("cadre")).json["items"]
+    accept = next(e for e in events if e["action"] == "accept")
+    assert accept["actor"]["display"] == "网格员 audit-temp-grid"
+    assert client.get("/api/v1/me", headers=temp).status_code == 401
+    again = client.post("/api/v1/auth/login", json={"code": "dev:audit-temp-grid"}).json
+    assert again["user"]["id"] != staff_id  # a new, empty account
+
+
+def test_a_resident_who_deletes_their_account_leaves_no_row(client, demo, login):
+    from server.auth.models import User
+    from tests.api.helpers import user_id
+
+    headers = login("gone-resident")
+    uid = user_id(client, headers)
+    report(client, headers)
+    assert client.delete("/api/v1/me", headers=headers).status_code == 204
+    assert db.session.get(User, uid) is None
