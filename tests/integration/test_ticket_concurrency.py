@@ -163,3 +163,15 @@ def test_the_same_accept_from_two_devices_appends_one_event(demo, login):
     assert all(code in (200, 409) for code, _ in answers), answers
     assert db.session.execute(sa.select(sa.func.count()).select_from(TicketEvent).where(
         TicketEvent.ticket_id == tid, TicketEvent.action == "accept")).scalar_one() == 1
+
+
+def test_the_same_subscription_taps_from_two_devices_add_up_in_one_row(demo, login):
+    from server.notifications.models import SubscriptionQuota
+
+    headers = login("subscription-race")
+    answers = _at_once(demo, lambda c, _: c.post("/api/v1/me/subscriptions", json={"accepted": {"ticket_accepted": 1}},
+                                                 headers=headers), list(range(N)))
+    assert all(code in (200, 409) for code, _ in answers), answers
+    rows = db.session.execute(sa.select(SubscriptionQuota.remaining).join(User, User.id == SubscriptionQuota.user_id)
+                              .where(User.openid == "dev:subscription-race")).scalars().all()
+    assert len(rows) == 1 and rows[0] == sum(1 for code, _ in answers if code == 200)
