@@ -95,7 +95,7 @@ describe('export my data', () => {
     expect(JSON.stringify(wx.__storage)).not.toContain('13800000000')
   })
 
-  test('copy puts the JSON on the clipboard, without the photos\' base64', async () => {
+  test('copy puts the whole JSON on the clipboard, photos by their addresses', async () => {
     wx.__server.on('GET', '/me/export', exportData())
     const page = await open()
     tap(page, '#export')
@@ -107,7 +107,7 @@ describe('export my data', () => {
     expect(copied.tickets.map((t) => t.id)).toEqual([1, 5])
     expect(copied.user.phone).toBe('13800000000')
     expect(copied.photos).toHaveLength(3)
-    expect(copied.photos[0].base64).not.toContain('/9j/')
+    expect(copied.photos[0].url).toMatch(/\/media\/2026\/10\/1\.jpg\?exp=/)
     expect(lastToast(wx)).toBe('已复制，可以粘贴到别处')
   })
 
@@ -133,7 +133,7 @@ describe('export my data', () => {
     const opts = wx.shareFileMessage.mock.calls[0][0]
     expect(opts.fileName).toBe('共治-我的数据-2026-11-20.json')
     expect(opts.filePath).toBe('http://usr/gongzhi-export.json')
-    expect(JSON.parse(written[opts.filePath]).photos[2].base64).toMatch(/^\/9j\//)
+    expect(JSON.parse(written[opts.filePath]).photos[2].url).toMatch(/\/3\.jpg\?/)
     // 发完就删掉这个临时文件
     expect(wx.__files[opts.filePath]).toBeUndefined()
   })

@@ -21,7 +21,7 @@ class ConsentOut(Schema):
 
 
 class ExportOut(Schema):
-    """Everything held about the user; photos inline as base64."""
+    """Everything held about the user; photos by their (signed) addresses."""
 
     exported_at = fields.String()
     user = fields.Dict()
@@ -67,7 +67,7 @@ def give_consent(body):
 @blp.response(200, ExportOut)
 @blp.doc(security=BEARER)
 def export_me():
-    """Everything held about me, as JSON, my photos included (base64)."""
+    """Everything held about me, as JSON; my photos by their addresses, each fetched apart."""
     return operations.export(sessions.current_user())
 
 

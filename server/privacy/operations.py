@@ -4,17 +4,16 @@ reporter's personal data. Consent is in consent.py; erasing the reporter link af
 retention period is a ticket timer (tickets/timers.py)."""
 from __future__ import annotations
 
-import base64
-
 import sqlalchemy as sa
+from flask import url_for
 
 from .. import crypto
 from ..auth import viewer_cache
 from ..auth.models import AuthToken, Role, User
 from ..extensions import db
 from ..idempotency import IdempotencyKey
+from ..media import signing
 from ..media.models import Media
-from ..media.operations import storage
 from ..notifications.models import Notification, SubscriptionQuota
 from ..tickets import lifecycle as lc
 from ..tickets import operations as ticket_ops
@@ -68,15 +67,15 @@ def log_access(staff, tickets: list, fields: str = "phone_masked") -> None:
 
 
 def _photo(item: Media) -> dict:
-    try:
-        data = base64.b64encode(storage().open(item.key)).decode()
-    except (OSError, ValueError):
-        data = None
-    return {"id": item.id, "content_type": item.content_type, "created_at": isoformat(item.created_at), "base64": data}
+    """A photo of the user's as the export lists it: its address (signed, so the user can
+    fetch even one that is no longer public), not its bytes. Inlining every photo made one
+    export of a heavy user cost a worker hundreds of MiB (docs/RELIABILITY.md)."""
+    url = url_for("media.serve", key=item.key, _external=True) + signing.query(item.key)
+    return {"id": item.id, "content_type": item.content_type, "created_at": isoformat(item.created_at), "url": url}
 
 
 def export(user: User) -> dict:
-    """Everything held about the user (PIPL arts. 44-45), photos included."""
+    """Everything held about the user (PIPL arts. 44-45); photos by their addresses."""
     tickets = db.session.execute(sa.select(Ticket).where(Ticket.reporter_id == user.id).order_by(Ticket.id)).scalars().all()
     ids = [t.id for t in tickets]
     events = db.session.execute(sa.select(TicketEvent).where(TicketEvent.ticket_id.in_(ids)).order_by(TicketEvent.id)).scalars().all() if ids else []

@@ -55,7 +55,54 @@ def upload(path: str) -> dict:
     return {"outcome": outcome, "peak_mib": round(_rss_mib() - before, 1), "before": round(before, 1)}
 
 
+HEAVY_PHOTOS = 300
+
+
+def export(tmp: str) -> dict:
+    """GET /me/export of a resident with HEAVY_PHOTOS reports, each with a 1 MiB photo."""
+    import sqlalchemy as sa
+
+    from server import create_app
+    from server.config import TestConfig
+    from server.demo import seed_demo
+    from server.extensions import db
+    from server.media.models import Media
+    from server.media.operations import storage
+    from tests.api.helpers import IN_HQ_1_1, report
+    from tests.conftest import agree
+
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp}/export.sqlite3"
+    config.MEDIA_ROOT = f"{tmp}/media"
+    app = create_app(config)
+    client = app.test_client()
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+        db.session.commit()
+        headers = {"Authorization": "Bearer " + client.post("/api/v1/auth/login", json={"code": "dev:heavy"}).json["token"]}
+        agree(client, headers)
+        user_id = client.get("/api/v1/me", headers=headers).json["id"]
+        blob = os.urandom(1024 * 1024)
+        for i in range(HEAVY_PHOTOS):
+            key = f"2026/12/{i:02x}/{i:064x}.jpg"
+            storage().save(key, blob, "image/jpeg")
+            db.session.add(Media(owner_id=user_id, key=key, thumb_key=key, content_type="image/jpeg", width=1, height=1,
+                                 size=len(blob), sha256=f"{i:064x}"))
+            db.session.commit()
+            media_id = db.session.execute(sa.select(sa.func.max(Media.id))).scalar()
+            assert report(client, headers, IN_HQ_1_1, description=f"第{i}个", media=[media_id]).status_code == 201
+        before = _rss_mib()
+        res = client.get("/api/v1/me/export", headers=headers)
+        peak = _rss_mib() - before
+    return {"outcome": f"{res.status_code}, {len(res.data) // 1024} KiB", "peak_mib": round(peak, 1),
+            "before": round(before, 1)}
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "export":
+        print(json.dumps(export(sys.argv[2])))
+        return
     if len(sys.argv) > 1:
         print(json.dumps(upload(sys.argv[1])))
         return
@@ -74,6 +121,11 @@ def main() -> None:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"| upload: {fmt}, {limit // 1_000_000} MP less 10,000 pixels, {len(raw) // 1024} KiB | "
                   f"{row['outcome']} | {row['peak_mib']} (process {row['before']} before) |")
+        out = subprocess.run([sys.executable, __file__, "export", tmp], capture_output=True, text=True, cwd=ROOT,
+                             check=True, env={**os.environ, "RATELIMIT_ENABLED": "0"})
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"| GET /me/export: a resident with {HEAVY_PHOTOS} reports, each with a 1 MiB photo | {row['outcome']} | "
+              f"{row['peak_mib']} (process {row['before']} before) |")
 
 
 if __name__ == "__main__":

@@ -237,7 +237,7 @@ function exportData(overrides = {}) {
       supports: [],
       notifications: [{ title: '您的反映已受理', body: '花桥社区已受理', at: '2026-10-01T01:00:00+00:00' }],
       subscriptions: { ticket_accepted: 1 },
-      photos: [1, 2, 3].map((id) => ({ id, content_type: 'image/jpeg', created_at: '2026-10-01T00:00:00+00:00', base64: '/9j/4AAQSkZJRg' + 'A'.repeat(200) })),
+      photos: [1, 2, 3].map((id) => ({ id, content_type: 'image/jpeg', created_at: '2026-10-01T00:00:00+00:00', url: `http://127.0.0.1:8000/media/2026/10/${id}.jpg?exp=1796572800&sig=0123456789abcdef0123456789abcdef` })),
     },
     overrides
   )

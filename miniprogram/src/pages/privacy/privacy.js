@@ -46,13 +46,9 @@ function summaryOf(data) {
   }
 }
 
-// 复制用的文字：照片是 base64，很长，剪贴板放不下，换成一句说明
-function textWithoutPhotos(data) {
-  const copy = Object.assign({}, data)
-  copy.photos = (Array.isArray(data.photos) ? data.photos : []).map((p) =>
-    Object.assign({}, p, { base64: p && p.base64 ? '（照片内容太长，没有复制；在“发送文件”的文件里）' : null })
-  )
-  return JSON.stringify(copy, null, 2)
+// 复制用的文字：照片只有地址（每张照片要用时再打开），整份数据都放得进剪贴板
+function exportText(data) {
+  return JSON.stringify(data, null, 2)
 }
 
 function exportPath() {
@@ -135,7 +131,7 @@ Component({
     onCopy() {
       if (!this._export) return
       wx.setClipboardData({
-        data: textWithoutPhotos(this._export),
+        data: exportText(this._export),
         success: () => wx.showToast({ title: '已复制，可以粘贴到别处', icon: 'none', duration: 3000 }),
         fail: () => wx.showToast({ title: '没能复制，请用“发送文件”', icon: 'none', duration: 3000 }),
       })
