@@ -85,6 +85,7 @@ class Machine:
             if SYSTEM not in rule.roles:
                 by_state.setdefault(state, []).append((action, rule.roles))
         self._by_state = by_state
+        self._subscribers: dict[str, list[Callable]] = {}
 
     # --- pure ------------------------------------------------------------------------------
 
@@ -149,6 +150,17 @@ class Machine:
 
         wrapper.machine = self  # type: ignore[attr-defined]
         return wrapper
+
+    def subscribe(self, action: str, fn: Callable) -> None:
+        """Another domain hears of this machine's action (a ticket proposed for deliberation
+        becomes a topic) without this domain importing it."""
+        self._subscribers.setdefault(action, []).append(fn)
+
+    def publish(self, action: str, obj, actor, **data) -> None:
+        """Called by an operation after its change: each subscriber runs in the same
+        transaction (a failure undoes the whole request)."""
+        for fn in self._subscribers.get(action, ()):
+            fn(obj, actor, **data)
 
     @property
     def writing(self) -> bool:

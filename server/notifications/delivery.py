@@ -62,7 +62,8 @@ def _give_back_quota(user_id: int, template: str, *, all_gone: bool = False) -> 
 
 def page_for(row: Notification) -> str:
     page = TEMPLATES[row.template].page
-    return f"{page}?id={row.ticket_id}&n={row.id}" if row.ticket_id else f"{page}?n={row.id}"
+    subject = row.ticket_id or (row.data or {}).get("id")  # a ticket, or a topic or vote named in the data
+    return f"{page}?id={subject}&n={row.id}" if subject else f"{page}?n={row.id}"
 
 
 def send_wechat(row: Notification, user: User) -> Outcome:

@@ -32,6 +32,10 @@ TEMPLATES = {t.name: t for t in [
     Template("deadline_soon", "任务即将到期", {"thing1": "category", "time2": "due", "thing3": "note"}),
     Template("escalated", "超期督办", {"thing1": "category", "thing2": "unit", "time3": "due"}),
     Template("dissatisfied", "群众不满意", {"thing1": "category", "phrase2": "rating", "thing3": "note"}),
+    Template("vote_opened", "投票开始", {"thing1": "title", "time2": "due"}, page="pages/topics/vote"),
+    Template("vote_closing", "投票即将截止", {"thing1": "title", "time2": "due"}, page="pages/topics/vote"),
+    Template("topic_published", "议题结果公开", {"thing1": "title", "phrase2": "status", "thing3": "note"},
+             page="pages/topics/topic"),
     Template("monthly_supervision", "月度督查", {"thing1": "unit", "number2": "overdue", "number3": "dissatisfied", "thing4": "note"},
              page="pages/staff/staff"),
 ]}

@@ -19,6 +19,8 @@ from ..tickets import lifecycle as lc
 from ..tickets import operations as ticket_ops
 from ..tickets.models import Ticket, TicketEvent, TicketRating, TicketSupport
 from ..timeutil import isoformat, utcnow
+from ..topics.models import CouncilMember, Follow, Opinion
+from ..votes.models import RollEntry, RollStatus, Voter
 from .models import ConsentRecord, PersonalDataAccess
 
 # Every column that refers to a user: the section of the export that holds its rows (None:
@@ -43,6 +45,19 @@ USER_REFERENCES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("ticket_events", "actor_id"): (None, "unlink"),         # the history stays
     ("ticket_ratings", "user_id"): ("ratings", "unlink"),    # the counts stay
     ("media", "owner_id"): ("photos", "unlink"),             # photos of public reports stay
+    ("roll_entries", "user_id"): ("homes", "delete"),
+    ("roll_entries", "confirmed_by"): (None, "unlink"),      # staff work
+    ("votes", "created_by"): (None, "unlink"),
+    ("voters", "user_id"): ("votes_taken", "unlink"),        # that they voted, never what; turnout stays
+    ("voters", "recorded_by"): (None, "unlink"),             # the clerk of a paper ballot
+    ("vote_events", "actor_id"): (None, "unlink"),
+    ("topics", "created_by"): (None, "unlink"),
+    ("topic_events", "actor_id"): (None, "unlink"),
+    ("topic_opinions", "user_id"): ("opinions", "unlink"),   # opinions stay on the record, anonymised
+    ("topic_opinions", "replied_by"): (None, "unlink"),
+    ("follows", "user_id"): ("follows", "delete"),
+    ("council_members", "user_id"): ("council_seats", "delete"),
+    ("council_sessions", "recorded_by"): (None, "unlink"),
 }
 
 
@@ -100,6 +115,13 @@ def export(user: User) -> dict:
         "notifications": [{"title": n.title, "body": n.body, "at": isoformat(n.created_at)}
                           for n in rows(Notification, Notification.id)],
         "subscriptions": {q.template: q.remaining for q in rows(SubscriptionQuota, SubscriptionQuota.id)},
+        "homes": [{"unit_id": h.unit_id, "household": h.household or "", "status": RollStatus(h.status).value}
+                  for h in rows(RollEntry, RollEntry.id)],
+        "votes_taken": [{"vote_id": v.vote_id, "channel": v.channel} for v in rows(Voter, Voter.vote_id)],
+        "opinions": [{"topic_id": o.topic_id, "body": o.body, "at": isoformat(o.created_at)}
+                     for o in rows(Opinion, Opinion.id)],
+        "follows": [{"topic_id": f.topic_id, "ticket_id": f.ticket_id} for f in rows(Follow, Follow.id)],
+        "council_seats": [{"unit_id": c.unit_id, "name": c.name} for c in rows(CouncilMember, CouncilMember.id)],
         "photos": [_photo(m) for m in db.session.execute(
             sa.select(Media).where(Media.owner_id == user.id).order_by(Media.id)).scalars()],
     }

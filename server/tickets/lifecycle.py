@@ -81,6 +81,8 @@ TRANSITIONS: dict[tuple[str, Status], Rule] = {
     ("accept", S.submitted): Rule(S.accepted, FIRST_RESPONDERS),
     ("return", S.submitted): Rule(S.returned, FIRST_RESPONDERS),
     ("return", S.deliberating): Rule(S.returned, COUNCIL),
+    # Its topic was decided against (or withdrawn): closed with the published decision.
+    ("decline", S.deliberating): Rule(S.returned, frozenset({SYSTEM})),
     ("transfer", S.submitted): Rule(S.submitted, FIRST_RESPONDERS),
     ("transfer", S.assigned): Rule(S.submitted, HANDLERS | {CADRE}),
     ("transfer", S.in_progress): Rule(S.submitted, HANDLERS | {CADRE}),

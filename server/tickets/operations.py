@@ -197,6 +197,7 @@ def propose(ticket: Ticket, actor: Actor, note: str = "", version: int | None = 
     rule, role = step(ticket, "propose", actor, version)
     old = move(ticket, rule)
     append(ticket, "propose", old, actor, role, note=note)
+    MACHINE.publish("propose", ticket, actor, note=note)  # the topics domain opens a topic for it
     flush()
     return ticket
 
@@ -342,6 +343,21 @@ def support(ticket: Ticket, actor: Actor) -> int:
                            execution_options={"synchronize_session": False})
     db.session.refresh(ticket, ["supporters"])
     return ticket.supporters
+
+
+@operation
+def decline(ticket: Ticket, decision: str) -> Ticket:
+    """The topic the ticket went to was not adopted: the ticket is returned with the
+    decision as its public reason (by the system, on the topic's decision)."""
+    rule, role = step(ticket, "decline", None, roles={lc.SYSTEM})
+    old = move(ticket, rule)
+    now = utcnow()
+    _first_response(ticket, now)
+    ticket.return_reason, ticket.closed_at = "not_adopted", now
+    append(ticket, "decline", old, None, role, note=decision, data={"reason": "not_adopted"})
+    notices.returned(ticket, decision)
+    flush()
+    return ticket
 
 
 # --- moderation -------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def route(category: CategoryInfo, lat: float, lng: float) -> tuple[UnitInfo, boo
     return root, True
 
 
-def _check_text(actor: Actor, text: str) -> bool:
+def check_text(actor: Actor, text: str) -> bool:
     """msgSecCheck v2. Returns True when the report must be held for moderation.
 
     Risky text is refused; "review", or a check that could not run, holds the report.
@@ -100,7 +100,7 @@ def report(actor: Actor, data: dict, idempotency_key: str | None = None) -> tupl
         raise Invalid("请写一句话说明问题，或拍一张照片", key="description_required")
     lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
     # WeChat is asked before anything is written: no write transaction waits on the network.
-    held = _check_text(actor, description)
+    held = check_text(actor, description)
     media = take_media(actor, data.get("media") or [])
     unit, triage = route(category, lat, lng)
     now = utcnow()

@@ -1,0 +1,1 @@
+"""Topics (议题), opinions, follows and the council (议事会)."""

@@ -1,0 +1,1 @@
+"""Residents' votes: the roll, secret ballots, tallies."""
