@@ -15,6 +15,7 @@ from server.config import TestConfig
 from server.extensions import db
 from server.units.locator import forget as forget_units
 from tests.fakes.wechat import FakeWeChat
+from tests.response_check import DocumentedClient
 
 MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
 
@@ -51,6 +52,7 @@ def app(database_url, fake_wechat, tmp_path_factory):
     config.WECHAT_TIMEOUT = 2
     config.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     app = create_app(config)
+    app.test_client_class = DocumentedClient  # every answer checked against the OpenAPI document
     with app.app_context():
         if MYSQL:
             downgrade(revision="base")  # a previous run may have left tables behind

@@ -15,8 +15,8 @@ class PhoneCodeSchema(Schema):
 
 class PostSchema(Schema):
     unit = fields.Nested(UnitRef)
-    role = fields.Function(lambda post: post.role.value)
-    role_label = fields.Function(lambda post: ROLE_LABELS[post.role])
+    role = fields.Function(lambda post: post.role.value, metadata={"type": "string"})
+    role_label = fields.Function(lambda post: ROLE_LABELS[post.role], metadata={"type": "string"})
 
 
 class UserSchema(Schema):
@@ -24,7 +24,8 @@ class UserSchema(Schema):
 
     id = fields.Integer()
     nickname = fields.String()
-    phone_masked = fields.Function(lambda user: crypto.mask_phone(crypto.decrypt(user.phone_enc)))
+    phone_masked = fields.Function(lambda user: crypto.mask_phone(crypto.decrypt(user.phone_enc)),
+                                   metadata={"type": "string", "nullable": True})
     posts = fields.List(fields.Nested(PostSchema))
     created_at = fields.DateTime(format="iso")
 

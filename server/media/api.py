@@ -15,8 +15,8 @@ blp = Blueprint("media", __name__, description="照片上传")
 
 class MediaSchema(Schema):
     id = fields.Integer()
-    url = fields.Function(lambda m: url_for("media.serve", key=m.key))
-    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key))
+    url = fields.Function(lambda m: url_for("media.serve", key=m.key), metadata={"type": "string"})
+    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key), metadata={"type": "string"})
     width = fields.Integer()
     height = fields.Integer()
 

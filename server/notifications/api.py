@@ -26,10 +26,10 @@ class NotificationOut(Schema):
     title = fields.String()
     body = fields.String()
     ticket_id = fields.Integer(allow_none=True)
-    read = fields.Function(lambda n: n.read_at is not None)
-    delivery = fields.String(attribute="state")
-    delivery_label = fields.Function(lambda n: _STATE_LABELS.get(n.state, n.state))
-    created_at = fields.Function(lambda n: isoformat(n.created_at))
+    read = fields.Function(lambda n: n.read_at is not None, metadata={"type": "boolean"})
+    delivery = fields.String(attribute="state", validate=validate.OneOf(list(_STATE_LABELS)))
+    delivery_label = fields.Function(lambda n: _STATE_LABELS.get(n.state, n.state), metadata={"type": "string"})
+    created_at = fields.Function(lambda n: isoformat(n.created_at), metadata={"type": "string"})
 
 
 class InboxOut(Schema):
@@ -49,11 +49,19 @@ class SubscriptionsIn(Schema):
 
 
 class QuotaOut(Schema):
-    quota = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    quota = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True),
+                        metadata={"description": "one-time messages left by template name; null for a long-term template"})
+
+
+class TemplateOut(Schema):
+    name = fields.String()
+    template_id = fields.String(metadata={"description": "for wx.requestSubscribeMessage"})
+    title = fields.String()
+    long_term = fields.Boolean()
 
 
 class TemplatesOut(Schema):
-    templates = fields.List(fields.Dict())
+    templates = fields.List(fields.Nested(TemplateOut))
 
 
 @blp.get("/notifications")

@@ -37,18 +37,85 @@ class HideIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class ExportPost(Schema):
+    unit = fields.String()
+    role = fields.String()
+
+
+class ExportUser(Schema):
+    id = fields.Integer()
+    nickname = fields.String()
+    phone = fields.String(allow_none=True)
+    created_at = fields.String()
+    last_login_at = fields.String(allow_none=True)
+    posts = fields.List(fields.Nested(ExportPost))
+
+
+class ExportConsent(Schema):
+    policy_version = fields.String()
+    accepted_at = fields.String()
+
+
+class ExportEvent(Schema):
+    """A public event of one of my reports."""
+
+    action = fields.String()
+    to_status = fields.String()
+    note = fields.String()
+    at = fields.String()
+
+
+class ExportTicket(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    category = fields.String(metadata={"description": "the category's name"})
+    description = fields.String()
+    lat = fields.Float()
+    lng = fields.Float()
+    address = fields.String()
+    anonymous = fields.Boolean()
+    created_at = fields.String()
+    events = fields.List(fields.Nested(ExportEvent))
+
+
+class ExportRating(Schema):
+    ticket_id = fields.Integer()
+    rating = fields.String()
+    comment = fields.String()
+    at = fields.String()
+
+
+class ExportSupport(Schema):
+    ticket_id = fields.Integer()
+    at = fields.String()
+
+
+class ExportNotification(Schema):
+    title = fields.String()
+    body = fields.String()
+    at = fields.String()
+
+
+class ExportPhoto(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    created_at = fields.String()
+    base64 = fields.String(allow_none=True, metadata={"description": "null when the file is gone"})
+
+
 class ExportOut(Schema):
     """Everything held about the user; photos inline as base64."""
 
     exported_at = fields.String()
-    user = fields.Dict()
-    consents = fields.List(fields.Dict())
-    tickets = fields.List(fields.Dict())
-    ratings = fields.List(fields.Dict())
-    supports = fields.List(fields.Dict())
-    notifications = fields.List(fields.Dict())
-    subscriptions = fields.Dict()
-    photos = fields.List(fields.Dict())
+    user = fields.Nested(ExportUser)
+    consents = fields.List(fields.Nested(ExportConsent))
+    tickets = fields.List(fields.Nested(ExportTicket))
+    ratings = fields.List(fields.Nested(ExportRating))
+    supports = fields.List(fields.Nested(ExportSupport))
+    notifications = fields.List(fields.Nested(ExportNotification))
+    subscriptions = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                metadata={"description": "one-time subscribe messages left, by template name"})
+    photos = fields.List(fields.Nested(ExportPhoto))
 
 
 def _consent_state(row):

@@ -35,7 +35,7 @@ class UnitBriefSchema(Schema):
     code = fields.String()
     name = fields.String()
     kind = fields.String()
-    kind_label = fields.Function(lambda u: UNIT_KINDS.get(u.kind, u.kind))
+    kind_label = fields.Function(lambda u: UNIT_KINDS.get(u.kind, u.kind), metadata={"type": "string"})
     parent_id = fields.Integer(allow_none=True)
     depth = fields.Integer()
 
@@ -45,8 +45,26 @@ class ResponsibleSchema(Schema):
     title = fields.String()
 
 
+_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "description": "longitude, latitude"}
+_POLYGON = {"type": "array", "items": {"type": "array", "items": _POSITION}, "description": "rings"}
+
+
+class BoundarySchema(Schema):
+    """A GeoJSON Polygon or MultiPolygon, WGS-84."""
+
+    type = fields.String(validate=validate.OneOf(["Polygon", "MultiPolygon"]))
+    coordinates = fields.Raw(metadata={"oneOf": [_POLYGON, {"type": "array", "items": _POLYGON}]})
+
+
+class _StoredGeoJSON(fields.Nested):
+    """A geometry kept as GeoJSON text."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(json.loads(value) if value else None, attr, obj, **kwargs)
+
+
 class UnitDetailSchema(UnitBriefSchema):
-    boundary = fields.Function(lambda u: json.loads(u.boundary) if u.boundary else None)
+    boundary = _StoredGeoJSON(BoundarySchema, allow_none=True)
     ancestors = fields.List(fields.Nested(UnitBriefSchema))
     children = fields.List(fields.Nested(UnitBriefSchema))
     responsibles = fields.List(fields.Nested(ResponsibleSchema))
