@@ -7,6 +7,8 @@ so the nested schema would bind nothing. Here the first branch admits null alone
 """
 from __future__ import annotations
 
+import copy
+
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
@@ -36,6 +38,22 @@ class ErrorSchema(Schema):
     status = fields.String(required=True, metadata={"description": "the status's phrase"})
     message = fields.String(required=True, metadata={"description": "a stable key, e.g. validation_error"})
     errors = fields.Nested(ErrorDetails, required=True)
+
+
+def answer(*optional: str):
+    """Class decorator for a shape answered: each of its fields is in every answer (the
+    document lists them as required) but those named. The schema's own copies are marked,
+    never a field object another schema shares."""
+
+    def mark(schema: type[Schema]) -> type[Schema]:
+        unknown = set(optional) - set(schema._declared_fields)
+        assert not unknown, f"{schema.__name__} has no field {unknown}"
+        schema._declared_fields = {name: copy.copy(field) for name, field in schema._declared_fields.items()}
+        for name, field in schema._declared_fields.items():
+            field.required = name not in optional
+        return schema
+
+    return mark
 
 
 def _null_or_nested(converter, field, ret, **kwargs) -> dict:

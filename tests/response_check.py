@@ -1,11 +1,11 @@
 """Every answer a test gets from the app is checked against the OpenAPI document the app
 serves (/api/openapi.json): the schema its operation declares for that status (the error
-envelope for an error), and the content type. The validation is schemathesis's own (the
-same checks as the fuzz run's response_schema_conformance), so a field the document does
-not declare, a wrong type or a missing envelope key fails the test that received it.
+envelope for an error), the status and the content type. The checks are schemathesis's own
+(those the fuzz run makes), so a field the document does not declare, a wrong type, a
+missing envelope key or an undeclared content type fails the test that received it.
 
-A JSON answer under /api/ from a view that is not in the document fails too.
-Paths outside /api/ (Open311, /healthz, /media) have documents of their own or none.
+A JSON answer under /api/ from a view that is not in the document fails too. Paths outside
+/api/ that the document does not name (Open311, /healthz) have documents of their own or none.
 """
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from functools import cache
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance, response_schema_conformance, status_code_conformance,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import Client, TestResponse
 
@@ -28,29 +31,26 @@ def document(app: Flask):
     return schemathesis.openapi.from_dict(res.get_json())
 
 
-def _api_route(app: Flask, method: str, path: str) -> bool:
-    """A view of the app answers this (not a static file's folder, whose JSON is a 404)."""
-    try:
-        endpoint, _ = app.url_map.bind("localhost").match(path, method=method)
-    except HTTPException:
-        return False
-    return not endpoint.endswith("static")
+# What the fuzz run checks too: the body against its schema, the status and the content type.
+CHECKS = [response_schema_conformance, status_code_conformance, content_type_conformance]
 
 
 def check(app: Flask, response: TestResponse) -> None:
-    """Raise (schemathesis's FailureGroup, or AssertionError) when the answer does not
-    match what the document says its operation answers."""
+    """Raise (schemathesis's failure, an AssertionError) when the answer is not what the
+    document says its operation answers."""
     __tracebackhide__ = True
-    request = response.request
-    path = request.path
-    if not path.startswith("/api/") or path == SPEC_PATH:
-        return
-    operation = document(app).find_operation_by_path(request.method, path)
+    method, path = response.request.method, response.request.path
+    try:
+        endpoint, path_parameters = app.url_map.bind("localhost").match(path, method=method)
+    except HTTPException:
+        return  # no view answered (a 404 or 405 of the router's own)
+    operation = document(app).find_operation_by_path(method, path)
     if operation is None:
-        assert not (response.is_json and _api_route(app, request.method, path)), (
-            f"{request.method} {path} answered JSON but is not in the OpenAPI document")
+        # A static file's folder answers a missing file with the JSON envelope.
+        assert not (path.startswith("/api/") and path != SPEC_PATH and response.is_json
+                    and not endpoint.endswith("static")), f"{method} {path} answered JSON but is not in the OpenAPI document"
         return
-    operation.validate_response(response)
+    operation.Case(path_parameters=path_parameters).validate_response(response, checks=CHECKS)
 
 
 class DocumentedClient(FlaskClient):

@@ -35,7 +35,12 @@ def create_media():
     return upload(sessions.current_user(), file.stream)
 
 
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
 @blp.get("/media/<path:key>")
+@blp.doc(responses={"200": {"description": "The photo or its thumbnail, as stored (JPEG, or PNG where it had transparency)",
+                            "content": {"image/jpeg": _IMAGE, "image/png": _IMAGE}}})
 def serve(key):
     """Photos are named by their content hash; nginx serves this path in production."""
     # Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) the app only decides; nginx sends the bytes

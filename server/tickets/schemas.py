@@ -2,6 +2,7 @@
 filled by presenters.py; these declare them for the OpenAPI document)."""
 from marshmallow import Schema, fields, validate
 
+from ..openapi import answer
 from ..paging import ID_MAX
 
 from ..units.geo import COORD_SYSTEMS
@@ -136,24 +137,31 @@ class DetailArgs(Schema):
     coord = Coord()
 
 
+@answer()
 class MediaOut(Schema):
     id = fields.Integer()
     url = fields.String()
     thumbnail_url = fields.String()
 
 
+@answer("id", "phone_masked")
 class PersonOut(Schema):
+    """The reporter or the assignee: `id` where the viewer may know it, the masked phone
+    for the reporter themself and staff in scope (a ticket's own page)."""
+
     id = fields.Integer()
     display = fields.String()
     phone_masked = fields.String(allow_none=True)
 
 
+@answer()
 class TicketCategory(Schema):
     code = fields.String()
     name = fields.String()
     icon = fields.String()
 
 
+@answer()
 class RatingOut(Schema):
     """The reporter's rating that closed the ticket."""
 
@@ -163,6 +171,7 @@ class RatingOut(Schema):
     at = fields.String(allow_none=True)
 
 
+@answer("responsibles", "distance_m")
 class TicketOut(Schema):
     id = fields.Integer()
     status = Status()
@@ -199,11 +208,13 @@ class TicketOut(Schema):
     allowed_actions = fields.List(fields.String())
 
 
+@answer()
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketOut))
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
 class ActorOut(Schema):
     role = fields.String(metadata={"description": "reporter, resident, assignee, system or a staff role"})
     display = fields.String()
@@ -231,6 +242,7 @@ class EventData(Schema):
     unrated = fields.Boolean(metadata={"description": "close: the rating window passed"})
 
 
+@answer()
 class EventOut(Schema):
     id = fields.Integer()
     action = fields.String()
@@ -245,6 +257,7 @@ class EventOut(Schema):
     at = fields.String()
 
 
+@answer()
 class EventPage(Schema):
     items = fields.List(fields.Nested(EventOut))
     next_cursor = fields.String(allow_none=True)

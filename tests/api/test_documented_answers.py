@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from schemathesis.openapi.checks import JsonSchemaError
+from schemathesis.core.failures import Failure, FailureGroup
 
 from server.auth.models import User
 from server.extensions import db
@@ -18,6 +18,9 @@ from server.timeutil import utcnow
 from server.units.models import Unit
 from tests.api.helpers import act, photo, report, user_id
 from tests.response_check import check
+
+
+MISMATCH = (Failure, FailureGroup)  # one failed check, or several
 
 
 def _altered(res, change):
@@ -35,7 +38,7 @@ def _altered(res, change):
 def test_an_answer_unlike_the_document_fails_the_test(client, demo, change):
     res = client.get("/api/v1/categories")
     assert res.status_code == 200
-    with pytest.raises(JsonSchemaError):
+    with pytest.raises(MISMATCH):
         check(client.application, _altered(res, change))
 
 
@@ -47,8 +50,15 @@ def test_an_answer_unlike_the_document_fails_the_test(client, demo, change):
 def test_an_error_unlike_the_envelope_fails_the_test(client, demo, change):
     res = client.get("/api/v1/tickets/999999")
     assert res.status_code == 404
-    with pytest.raises(JsonSchemaError):
+    with pytest.raises(MISMATCH):
         check(client.application, _altered(res, change))
+
+
+def test_an_answer_of_an_undeclared_content_type_fails_the_test(client, demo):
+    res = client.get("/api/v1/categories")
+    res.headers["Content-Type"] = "text/html; charset=utf-8"
+    with pytest.raises(MISMATCH):
+        check(client.application, res)
 
 
 def test_an_event_records_only_what_its_schema_declares(client, demo, login):
