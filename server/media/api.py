@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from ..auth import sessions
 from ..errors import DomainError, NotFound
+from ..openapi import answer
 from ..ops.ratelimit import rate_limit
 from .operations import storage, upload
 from .storage import validate_key
@@ -13,6 +14,7 @@ from .storage import validate_key
 blp = Blueprint("media", __name__, description="照片上传")
 
 
+@answer()
 class MediaSchema(Schema):
     id = fields.Integer()
     url = fields.Function(lambda m: url_for("media.serve", key=m.key), metadata={"type": "string"})

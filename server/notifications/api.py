@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import sessions
+from ..openapi import answer
 from ..timeutil import isoformat
 from . import operations
 from .outbox import long_term_templates, template_ids
@@ -20,6 +21,7 @@ class InboxArgs(Schema):
     unread = fields.Boolean(load_default=False)
 
 
+@answer()
 class NotificationOut(Schema):
     id = fields.Integer()
     template = fields.String()
@@ -32,12 +34,14 @@ class NotificationOut(Schema):
     created_at = fields.Function(lambda n: isoformat(n.created_at), metadata={"type": "string"})
 
 
+@answer()
 class InboxOut(Schema):
     items = fields.List(fields.Nested(NotificationOut))
     next_cursor = fields.String(allow_none=True)
     unread = fields.Integer()
 
 
+@answer()
 class UnreadOut(Schema):
     unread = fields.Integer()
 
@@ -48,11 +52,13 @@ class SubscriptionsIn(Schema):
                            validate=validate.Length(max=20))
 
 
+@answer()
 class QuotaOut(Schema):
     quota = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True),
                         metadata={"description": "one-time messages left by template name; null for a long-term template"})
 
 
+@answer()
 class TemplateOut(Schema):
     name = fields.String()
     template_id = fields.String(metadata={"description": "for wx.requestSubscribeMessage"})
@@ -60,6 +66,7 @@ class TemplateOut(Schema):
     long_term = fields.Boolean()
 
 
+@answer()
 class TemplatesOut(Schema):
     templates = fields.List(fields.Nested(TemplateOut))
 

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from ..auth import sessions
 from ..moderation import operations as moderation
+from ..openapi import answer
 from ..tickets.presenters import present, present_many
 from ..tickets.queries import readable_ticket, view, views
 from ..tickets.schemas import TicketOut, TicketPage
@@ -17,6 +18,7 @@ class ConsentIn(Schema):
     policy_version = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
+@answer()
 class ConsentOut(Schema):
     policy_version = fields.String()
     current_version = fields.String()
@@ -37,11 +39,13 @@ class HideIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+@answer()
 class ExportPost(Schema):
     unit = fields.String()
     role = fields.String()
 
 
+@answer()
 class ExportUser(Schema):
     id = fields.Integer()
     nickname = fields.String()
@@ -51,11 +55,13 @@ class ExportUser(Schema):
     posts = fields.List(fields.Nested(ExportPost))
 
 
+@answer()
 class ExportConsent(Schema):
     policy_version = fields.String()
     accepted_at = fields.String()
 
 
+@answer()
 class ExportEvent(Schema):
     """A public event of one of my reports."""
 
@@ -65,6 +71,7 @@ class ExportEvent(Schema):
     at = fields.String()
 
 
+@answer()
 class ExportTicket(Schema):
     id = fields.Integer()
     status = fields.String()
@@ -78,6 +85,7 @@ class ExportTicket(Schema):
     events = fields.List(fields.Nested(ExportEvent))
 
 
+@answer()
 class ExportRating(Schema):
     ticket_id = fields.Integer()
     rating = fields.String()
@@ -85,17 +93,20 @@ class ExportRating(Schema):
     at = fields.String()
 
 
+@answer()
 class ExportSupport(Schema):
     ticket_id = fields.Integer()
     at = fields.String()
 
 
+@answer()
 class ExportNotification(Schema):
     title = fields.String()
     body = fields.String()
     at = fields.String()
 
 
+@answer()
 class ExportPhoto(Schema):
     id = fields.Integer()
     content_type = fields.String()
@@ -103,6 +114,7 @@ class ExportPhoto(Schema):
     base64 = fields.String(allow_none=True, metadata={"description": "null when the file is gone"})
 
 
+@answer()
 class ExportOut(Schema):
     """Everything held about the user; photos inline as base64."""
 

@@ -263,5 +263,6 @@ class EventPage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
 class SupportOut(Schema):
     supporters = fields.Integer()

@@ -2,6 +2,7 @@ import json
 
 from marshmallow import Schema, fields, validate
 
+from ..openapi import answer
 from ..paging import ID_MAX
 
 from .geo import COORD_SYSTEMS
@@ -21,6 +22,7 @@ class UnitListArgs(Schema):
     cursor = fields.String(validate=validate.Length(max=200))
 
 
+@answer("kind")
 class UnitRef(Schema):
     """A unit named inside another answer (a post, a ticket, a report card)."""
 
@@ -30,6 +32,7 @@ class UnitRef(Schema):
     kind = fields.String()
 
 
+@answer()
 class UnitBriefSchema(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -40,6 +43,7 @@ class UnitBriefSchema(Schema):
     depth = fields.Integer()
 
 
+@answer()
 class ResponsibleSchema(Schema):
     name = fields.String()
     title = fields.String()
@@ -49,6 +53,7 @@ _POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "descr
 _POLYGON = {"type": "array", "items": {"type": "array", "items": _POSITION}, "description": "rings"}
 
 
+@answer()
 class BoundarySchema(Schema):
     """A GeoJSON Polygon or MultiPolygon, WGS-84."""
 
@@ -63,6 +68,7 @@ class _StoredGeoJSON(fields.Nested):
         return super()._serialize(json.loads(value) if value else None, attr, obj, **kwargs)
 
 
+@answer()
 class UnitDetailSchema(UnitBriefSchema):
     boundary = _StoredGeoJSON(BoundarySchema, allow_none=True)
     ancestors = fields.List(fields.Nested(UnitBriefSchema))
@@ -70,11 +76,13 @@ class UnitDetailSchema(UnitBriefSchema):
     responsibles = fields.List(fields.Nested(ResponsibleSchema))
 
 
+@answer()
 class UnitPageSchema(Schema):
     items = fields.List(fields.Nested(UnitBriefSchema))
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
 class StaffMemberSchema(Schema):
     id = fields.Integer()
     display = fields.String()
@@ -83,5 +91,6 @@ class StaffMemberSchema(Schema):
     unit = fields.Nested(UnitBriefSchema)
 
 
+@answer()
 class StaffListSchema(Schema):
     items = fields.List(fields.Nested(StaffMemberSchema))
