@@ -34,7 +34,8 @@ def _altered(res, change):
     lambda body: body["items"][0].update(colour="red"),           # a field the document does not declare
     lambda body: body["items"][0].update(respond_hours="24"),     # a declared field of another type
     lambda body: body.update(items={}),
-], ids=["undeclared field", "wrong type", "object for a list"])
+    lambda body: body["items"][0].pop("name"),                     # a field every answer has
+], ids=["undeclared field", "wrong type", "object for a list", "missing field"])
 def test_an_answer_unlike_the_document_fails_the_test(client, demo, change):
     res = client.get("/api/v1/categories")
     assert res.status_code == 200
@@ -52,6 +53,15 @@ def test_an_error_unlike_the_envelope_fails_the_test(client, demo, change):
     assert res.status_code == 404
     with pytest.raises(MISMATCH):
         check(client.application, _altered(res, change))
+
+
+def test_a_nullable_object_is_null_or_its_schema(client, demo, login):
+    """apispec's `anyOf: [{type: object, nullable: true}, ...]` would admit any object here."""
+    res = client.get(f"/api/v1/tickets/{report(client, login('resident')).json['id']}")
+    assert res.json["assignee"] is None
+    check(client.application, res)
+    with pytest.raises(MISMATCH):
+        check(client.application, _altered(res, lambda body: body.update(assignee={"colour": "red"})))
 
 
 def test_an_answer_of_an_undeclared_content_type_fails_the_test(client, demo):
