@@ -1,5 +1,6 @@
 """The OpenAPI document's shared parts: the error envelope every error answers (see
-errors.py) and the Api that declares it as every operation's default response.
+errors.py), the Api that declares it as every operation's default response, and `answer`,
+which marks a response schema's always-present fields as required.
 
 Nullable nested objects: apispec writes them for OpenAPI 3.0 as
 `anyOf: [{type: object, nullable: true}, {$ref}]`, whose first branch admits any object,
@@ -47,7 +48,8 @@ def answer(*optional: str):
 
     def mark(schema: type[Schema]) -> type[Schema]:
         unknown = set(optional) - set(schema._declared_fields)
-        assert not unknown, f"{schema.__name__} has no field {unknown}"
+        if unknown:
+            raise TypeError(f"{schema.__name__} has no field {sorted(unknown)}")
         schema._declared_fields = {name: copy.copy(field) for name, field in schema._declared_fields.items()}
         for name, field in schema._declared_fields.items():
             field.required = name not in optional
