@@ -15,7 +15,7 @@ from server.config import TestConfig
 from server.extensions import db
 from server.units.locator import forget as forget_units
 from tests.fakes.wechat import FakeWeChat
-from tests.response_check import DocumentedClient
+from tests.response_check import DocumentedClient, dropped_keys
 
 MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
 
@@ -74,6 +74,14 @@ def _empty_tables():
             conn.execute(table.delete())
         conn.commit()
         conn.exec_driver_sql(on)
+
+
+@pytest.fixture(autouse=True)
+def _answers_lose_no_keys():
+    """No schema dump left out a key that a view or operation put in its answer."""
+    with dropped_keys() as noted:
+        yield
+    assert not noted, f"keys their schemas do not declare, dropped from answers: {noted}"
 
 
 @pytest.fixture

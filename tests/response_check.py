@@ -6,14 +6,20 @@ missing envelope key or an undeclared content type fails the test that received 
 
 A JSON answer under /api/ from a view that is not in the document fails too. Paths outside
 /api/ that the document does not name (Open311, /healthz) have documents of their own or none.
+
+What a view returns through its response schema is checked before the dump as well
+(`DroppedKeys`): marshmallow leaves out, without a word, a dict's keys that the schema does
+not declare, so an answer would lose what the operation gathered and no check would see it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cache
 
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
+from marshmallow import Schema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
@@ -61,3 +67,26 @@ class DocumentedClient(FlaskClient):
         response = super().open(*args, **kwargs)
         check(self.application, response)
         return response
+
+
+@contextmanager
+def dropped_keys():
+    """Within it, every schema dump of a dict notes the keys its schema does not declare;
+    yields the list of (schema, keys) noted."""
+    noted: list[tuple[str, list[str]]] = []
+    before = Schema.dump
+    dump = getattr(before, "__wrapped__", before)  # within another: this one notes alone
+
+    def noting_dump(self, obj, *, many=None):
+        declared = {field.attribute or name for name, field in self.fields.items()}
+        for item in (obj if (self.many if many is None else many) else [obj]):
+            if isinstance(item, dict) and not declared.issuperset(item):
+                noted.append((type(self).__name__, sorted(set(item) - declared)))
+        return dump(self, obj, many=many)
+
+    noting_dump.__wrapped__ = dump
+    Schema.dump = noting_dump
+    try:
+        yield noted
+    finally:
+        Schema.dump = before

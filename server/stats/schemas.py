@@ -108,9 +108,10 @@ class ReportCategoryCards(ReportPeriodFields, ReportRules):
     items = fields.List(fields.Nested(ReportCategoryNumbers))
 
 
-@answer()
+@answer("kind")  # required once the mini-program's canned bulletins carry it
 class BulletinBrief(Schema):
     id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(["bulletin"]), metadata={"description": "what was frozen: the public bulletin"})
     title = fields.String()
     period = fields.String()
     period_label = fields.String()
@@ -133,6 +134,6 @@ class BulletinUnit(ReportNumbers):
     depth = fields.Integer()
 
 
-@answer()
+@answer("kind")  # required once the mini-program's canned bulletins carry it
 class BulletinDetail(BulletinBrief, ReportRules):
     units = fields.List(fields.Nested(BulletinUnit))

@@ -13,11 +13,11 @@ from server.extensions import db
 from server.privacy import operations as privacy
 from server.tickets.models import TicketEvent
 from server.tickets.operations import sweep
-from server.tickets.schemas import EventData
+from server.tickets.schemas import EventData, SupportOut, TicketPage
 from server.timeutil import utcnow
 from server.units.models import Unit
 from tests.api.helpers import act, photo, report, user_id
-from tests.response_check import check
+from tests.response_check import check, dropped_keys
 
 
 MISMATCH = (Failure, FailureGroup)  # one failed check, or several
@@ -69,6 +69,14 @@ def test_an_answer_of_an_undeclared_content_type_fails_the_test(client, demo):
     res.headers["Content-Type"] = "text/html; charset=utf-8"
     with pytest.raises(MISMATCH):
         check(client.application, res)
+
+
+def test_a_key_a_schema_dump_would_drop_is_noted():
+    with dropped_keys() as noted:
+        SupportOut().dump({"supporters": 3})
+        SupportOut().dump({"supporters": 3, "secret": 1})
+        TicketPage().dump({"items": [{"id": 1, "colour": "red"}], "next_cursor": None})
+    assert noted == [("SupportOut", ["secret"]), ("TicketOut", ["colour"])]
 
 
 def test_an_event_records_only_what_its_schema_declares(client, demo, login):
