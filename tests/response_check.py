@@ -21,7 +21,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from marshmallow import Schema
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import Client, TestResponse

@@ -19,7 +19,6 @@ from server.units.models import Unit
 from tests.api.helpers import act, photo, report, user_id
 from tests.response_check import check, dropped_keys
 
-
 MISMATCH = (Failure, FailureGroup)  # one failed check, or several
 
 
