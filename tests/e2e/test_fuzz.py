@@ -36,13 +36,14 @@ def server(fake_wechat, tmp_path_factory):
         live.tokens = {}
         for who in ("resident", "staff"):
             fake_wechat.add_login_code(f"fuzz-{who}", f"fuzz-{who}")
-            token = requests.post(live.base + "/api/v1/auth/login", json={"code": f"fuzz-{who}"}, timeout=10).json()["token"]
+            live.tokens[who] = requests.post(live.base + "/api/v1/auth/login", json={"code": f"fuzz-{who}"},
+                                             timeout=10).json()["token"]
+        flask(env, "staff", "grant", "fuzz-staff", "gz-demo-hq-1", "cadre")  # before the token's first use
+        for token in live.tokens.values():
             auth = {"Authorization": f"Bearer {token}"}
             policy = requests.get(live.base + "/api/v1/me/consent", headers=auth, timeout=10).json()["current_version"]
             agreed = requests.post(live.base + "/api/v1/me/consent", json={"policy_version": policy}, headers=auth, timeout=10)
             assert agreed.status_code == 201, agreed.text
-            live.tokens[who] = token
-        flask(env, "staff", "grant", "fuzz-staff", "gz-demo-hq-1", "cadre")
         yield live
 
 
