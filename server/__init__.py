@@ -58,11 +58,24 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from . import blueprints
 
     blueprints.register(app, api)
+    _serve_swagger_ui(app)
 
     from .cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _serve_swagger_ui(app: Flask) -> None:
+    """Swagger UI's files (the flask-swagger-ui package's swagger-ui-dist) at
+    SWAGGER_UI_STATIC, for /api/docs."""
+    from flask import Blueprint
+    from flask_swagger_ui import __file__ as package
+
+    from .config import SWAGGER_UI_STATIC
+
+    app.register_blueprint(Blueprint("swagger_ui", __name__, static_folder=os.path.join(os.path.dirname(package), "dist"),
+                                     static_url_path=SWAGGER_UI_STATIC))
 
 
 class _NoCookieSessions(SessionInterface):

@@ -7,6 +7,7 @@ with dev login on: see `Config.validate`.
 import os
 
 DEFAULT_SECRET = "dev-secret-change-me"
+SWAGGER_UI_STATIC = "/api/docs/static"  # where the service serves Swagger UI's own files
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -93,9 +94,10 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
-        self.OPENAPI_SWAGGER_UI_URL = env.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-        )
+        # Swagger UI's files come from the service itself (SWAGGER_UI_STATIC, from the
+        # flask-swagger-ui package): intranets reach no CDN. No call to Swagger's online validator.
+        self.OPENAPI_SWAGGER_UI_URL = env.get("OPENAPI_SWAGGER_UI_URL", SWAGGER_UI_STATIC + "/")
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
     @property
     def is_production(self) -> bool:

@@ -2,12 +2,13 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from .jsonio import StrictParser
+from .openapi import Api
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,7 +25,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
+api = Api()  # the error envelope as every operation's default response (openapi.py)
 # Every view's JSON body read strictly (server/jsonio.py): one place for every endpoint.
 Blueprint.ARGUMENTS_PARSER = StrictParser()
 # Limits are declared on the views (server/ops/ratelimit.py); storage and switches come from config.

@@ -16,6 +16,7 @@ from server.config import TestConfig
 from server.extensions import db
 from server.workflow import PURGE
 from tests.fakes.wechat import FakeWeChat
+from tests.response_check import DocumentedClient, dropped_keys
 
 MYSQL = os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
 
@@ -52,6 +53,7 @@ def app(database_url, fake_wechat, tmp_path_factory):
     config.WECHAT_TIMEOUT = 2
     config.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     app = create_app(config)
+    app.test_client_class = DocumentedClient  # every answer checked against the OpenAPI document
     with app.app_context():
         if MYSQL:
             downgrade(revision="base")  # a previous run may have left tables behind
@@ -73,6 +75,14 @@ def _empty_tables():
             conn.execute(table.delete())
         conn.commit()
         conn.exec_driver_sql(on)
+
+
+@pytest.fixture(autouse=True)
+def _answers_lose_no_keys():
+    """No schema dump left out a key that a view or operation put in its answer."""
+    with dropped_keys() as noted:
+        yield
+    assert not noted, f"keys their schemas do not declare, dropped from answers: {noted}"
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..extensions import db
+from ..openapi import answer
 from .models import Category
 
 blp = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="问题分类")
 
 
+@answer()
 class CategorySchema(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -20,6 +22,7 @@ class CategorySchema(Schema):
     resolve_hours = fields.Integer(allow_none=True)
 
 
+@answer()
 class CategoryListSchema(Schema):
     items = fields.List(fields.Nested(CategorySchema))
 

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from ..auth import sessions
 from ..errors import DomainError, NotFound
+from ..openapi import answer
 from ..ops.ratelimit import rate_limit
 from ..tickets.queries import photo_is_public
 from . import signing
@@ -15,12 +16,14 @@ from .storage import validate_key
 blp = Blueprint("media", __name__, description="照片上传")
 
 
+@answer()
 class MediaSchema(Schema):
     """A new upload: seen by its uploader alone until a report or a note takes it (signed addresses)."""
 
     id = fields.Integer()
-    url = fields.Function(lambda m: url_for("media.serve", key=m.key) + signing.query(m.key))
-    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key) + signing.query(m.thumb_key))
+    url = fields.Function(lambda m: url_for("media.serve", key=m.key) + signing.query(m.key), metadata={"type": "string"})
+    thumbnail_url = fields.Function(lambda m: url_for("media.serve", key=m.thumb_key) + signing.query(m.thumb_key),
+                                    metadata={"type": "string"})
     width = fields.Integer()
     height = fields.Integer()
 
@@ -39,7 +42,12 @@ def create_media():
     return upload(sessions.viewer(), file.stream)
 
 
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
 @blp.get("/media/<path:key>")
+@blp.doc(responses={"200": {"description": "The photo or its thumbnail, as stored (JPEG, or PNG where it had transparency)",
+                            "content": {"image/jpeg": _IMAGE, "image/png": _IMAGE}}})
 def serve(key):
     """A photo by its key: anyone's when it belongs to what the public reads, else only under a
     signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production."""

@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import sessions
+from ..openapi import answer
 from ..timeutil import isoformat
 from . import operations
 from .outbox import long_term_templates, template_ids
@@ -20,24 +21,27 @@ class InboxArgs(Schema):
     unread = fields.Boolean(load_default=False)
 
 
+@answer()
 class NotificationOut(Schema):
     id = fields.Integer()
     template = fields.String()
     title = fields.String()
     body = fields.String()
     ticket_id = fields.Integer(allow_none=True)
-    read = fields.Function(lambda n: n.read_at is not None)
-    delivery = fields.String(attribute="state")
-    delivery_label = fields.Function(lambda n: _STATE_LABELS.get(n.state, n.state))
-    created_at = fields.Function(lambda n: isoformat(n.created_at))
+    read = fields.Function(lambda n: n.read_at is not None, metadata={"type": "boolean"})
+    delivery = fields.String(attribute="state", validate=validate.OneOf(list(_STATE_LABELS)))
+    delivery_label = fields.Function(lambda n: _STATE_LABELS.get(n.state, n.state), metadata={"type": "string"})
+    created_at = fields.Function(lambda n: isoformat(n.created_at), metadata={"type": "string"})
 
 
+@answer()
 class InboxOut(Schema):
     items = fields.List(fields.Nested(NotificationOut))
     next_cursor = fields.String(allow_none=True)
     unread = fields.Integer()
 
 
+@answer()
 class UnreadOut(Schema):
     unread = fields.Integer()
 
@@ -48,12 +52,23 @@ class SubscriptionsIn(Schema):
                            validate=validate.Length(max=20))
 
 
+@answer()
 class QuotaOut(Schema):
-    quota = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    quota = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True),
+                        metadata={"description": "one-time messages left by template name; null for a long-term template"})
 
 
+@answer()
+class TemplateOut(Schema):
+    name = fields.String()
+    template_id = fields.String(metadata={"description": "for wx.requestSubscribeMessage"})
+    title = fields.String()
+    long_term = fields.Boolean()
+
+
+@answer()
 class TemplatesOut(Schema):
-    templates = fields.List(fields.Dict())
+    templates = fields.List(fields.Nested(TemplateOut))
 
 
 @blp.get("/notifications")

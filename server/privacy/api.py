@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import sessions
+from ..openapi import answer
 from ..timeutil import isoformat
 from . import consent, operations
 
@@ -13,6 +14,7 @@ class ConsentIn(Schema):
     policy_version = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
+@answer()
 class ConsentOut(Schema):
     policy_version = fields.String()
     current_version = fields.String()
@@ -20,18 +22,134 @@ class ConsentOut(Schema):
     accepted_at = fields.String(allow_none=True)
 
 
+@answer()
+class ExportPost(Schema):
+    unit = fields.String()
+    role = fields.String()
+
+
+@answer()
+class ExportUser(Schema):
+    id = fields.Integer()
+    nickname = fields.String()
+    phone = fields.String(allow_none=True)
+    created_at = fields.String()
+    last_login_at = fields.String(allow_none=True)
+    posts = fields.List(fields.Nested(ExportPost))
+
+
+@answer()
+class ExportConsent(Schema):
+    policy_version = fields.String()
+    accepted_at = fields.String()
+
+
+@answer()
+class ExportEvent(Schema):
+    """A public event of one of my reports."""
+
+    action = fields.String()
+    to_status = fields.String()
+    note = fields.String()
+    at = fields.String()
+
+
+@answer()
+class ExportTicket(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    category = fields.String(metadata={"description": "the category's name"})
+    description = fields.String()
+    lat = fields.Float()
+    lng = fields.Float()
+    address = fields.String()
+    anonymous = fields.Boolean()
+    created_at = fields.String()
+    events = fields.List(fields.Nested(ExportEvent))
+
+
+@answer()
+class ExportRating(Schema):
+    ticket_id = fields.Integer()
+    rating = fields.String()
+    comment = fields.String()
+    at = fields.String()
+
+
+@answer()
+class ExportSupport(Schema):
+    ticket_id = fields.Integer()
+    at = fields.String()
+
+
+@answer()
+class ExportNotification(Schema):
+    title = fields.String()
+    body = fields.String()
+    at = fields.String()
+
+
+@answer()
+class ExportPhoto(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    created_at = fields.String()
+    url = fields.String(metadata={"description": "its address, signed for the user (fetch it apart)"})
+
+
+@answer()
+class ExportHome(Schema):
+    unit_id = fields.Integer()
+    household = fields.String()
+    status = fields.String()
+
+
+@answer()
+class ExportVoteTaken(Schema):
+    """A vote I took part in, and by which channel: never what I voted."""
+
+    vote_id = fields.Integer()
+    channel = fields.String()
+
+
+@answer()
+class ExportOpinion(Schema):
+    topic_id = fields.Integer()
+    body = fields.String()
+    at = fields.String()
+
+
+@answer()
+class ExportFollow(Schema):
+    topic_id = fields.Integer(allow_none=True)
+    ticket_id = fields.Integer(allow_none=True)
+
+
+@answer()
+class ExportSeat(Schema):
+    unit_id = fields.Integer()
+    name = fields.String()
+
+
+@answer()
 class ExportOut(Schema):
     """Everything held about the user; photos by their (signed) addresses."""
 
     exported_at = fields.String()
-    user = fields.Dict()
-    consents = fields.List(fields.Dict())
-    tickets = fields.List(fields.Dict())
-    ratings = fields.List(fields.Dict())
-    supports = fields.List(fields.Dict())
-    notifications = fields.List(fields.Dict())
-    subscriptions = fields.Dict()
-    photos = fields.List(fields.Dict())
+    user = fields.Nested(ExportUser)
+    consents = fields.List(fields.Nested(ExportConsent))
+    tickets = fields.List(fields.Nested(ExportTicket))
+    ratings = fields.List(fields.Nested(ExportRating))
+    supports = fields.List(fields.Nested(ExportSupport))
+    notifications = fields.List(fields.Nested(ExportNotification))
+    subscriptions = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                metadata={"description": "one-time subscribe messages left, by template name"})
+    photos = fields.List(fields.Nested(ExportPhoto))
+    homes = fields.List(fields.Nested(ExportHome))
+    votes_taken = fields.List(fields.Nested(ExportVoteTaken))
+    opinions = fields.List(fields.Nested(ExportOpinion))
+    follows = fields.List(fields.Nested(ExportFollow))
+    council_seats = fields.List(fields.Nested(ExportSeat))
 
 
 def _consent_state(row):

@@ -1,6 +1,7 @@
 """Query arguments and the shapes answered by the report-card and bulletin endpoints."""
 from marshmallow import Schema, fields, validate
 
+from ..openapi import answer
 from ..units.schemas import UnitRef
 
 Rate = lambda: fields.Float(allow_none=True, metadata={"description": "fraction 0..1; null when the denominator is 0"})  # noqa: E731
@@ -28,6 +29,7 @@ class BulletinDetailArgs(Schema):
                                metadata={"description": "only the units directly under this one (one ranking)"})
 
 
+@answer()
 class ReportCategoryRef(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -69,39 +71,47 @@ class ReportPeriodFields(Schema):
     as_of = fields.String()
 
 
+@answer()
 class ReportRules(Schema):
     min_tickets = fields.Integer()
     weights = fields.Dict(keys=fields.String(), values=fields.Float())
     definitions = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+@answer()
 class ReportUnitCard(ReportNumbers, ReportPeriodFields, ReportRules):
     unit = fields.Nested(UnitRef)
     category = fields.Nested(ReportCategoryRef, allow_none=True)
     ranked_among = fields.Integer()
 
 
+@answer()
 class ReportRankedUnit(ReportNumbers):
     unit = fields.Nested(UnitRef)
 
 
+@answer()
 class ReportRanking(ReportPeriodFields, ReportRules):
     unit = fields.Nested(UnitRef)
     category = fields.Nested(ReportCategoryRef, allow_none=True)
     items = fields.List(fields.Nested(ReportRankedUnit))
 
 
+@answer("rank")  # categories are not ranked
 class ReportCategoryNumbers(ReportNumbers):
     category = fields.Nested(ReportCategoryRef)
 
 
+@answer()
 class ReportCategoryCards(ReportPeriodFields, ReportRules):
     unit = fields.Nested(UnitRef)
     items = fields.List(fields.Nested(ReportCategoryNumbers))
 
 
+@answer("kind")  # required once the mini-program's canned bulletins carry it
 class BulletinBrief(Schema):
     id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(["bulletin"]), metadata={"description": "what was frozen: the public bulletin"})
     title = fields.String()
     period = fields.String()
     period_label = fields.String()
@@ -111,16 +121,19 @@ class BulletinBrief(Schema):
     published_at = fields.String()
 
 
+@answer()
 class BulletinPage(Schema):
     items = fields.List(fields.Nested(BulletinBrief))
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
 class BulletinUnit(ReportNumbers):
     unit = fields.Nested(UnitRef)
     parent_id = fields.Integer(allow_none=True)
     depth = fields.Integer()
 
 
+@answer("kind")  # required once the mini-program's canned bulletins carry it
 class BulletinDetail(BulletinBrief, ReportRules):
     units = fields.List(fields.Nested(BulletinUnit))

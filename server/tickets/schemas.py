@@ -2,9 +2,10 @@
 filled by presenters.py; these declare them for the OpenAPI document)."""
 from marshmallow import Schema, fields, validate
 
+from ..openapi import answer
 from ..paging import ID_MAX
 from ..units.geo import COORD_SYSTEMS
-from ..units.schemas import UnitRef
+from ..units.schemas import ResponsibleSchema, UnitRef
 from . import lifecycle as lc
 
 Note = lambda **kw: fields.String(load_default="", validate=validate.Length(max=2000), **kw)  # noqa: E731
@@ -13,6 +14,7 @@ MediaIds = lambda: fields.List(fields.Integer(validate=validate.Range(min=1, max
                                validate=validate.Length(max=9))
 Lat = lambda **kw: fields.Float(validate=validate.Range(-90, 90), allow_nan=False, **kw)  # noqa: E731
 Lng = lambda **kw: fields.Float(validate=validate.Range(-180, 180), allow_nan=False, **kw)  # noqa: E731
+Status = lambda **kw: fields.String(validate=validate.OneOf([s.value for s in lc.Status]), **kw)  # noqa: E731
 Coord = lambda: fields.String(load_default="wgs84", validate=validate.OneOf(COORD_SYSTEMS))  # noqa: E731
 
 
@@ -97,7 +99,7 @@ ACTION_SCHEMAS = {
 
 class ListArgs(Schema):
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "unit", "supervision"]))
-    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in lc.Status])))
+    status = fields.List(Status())
     category = fields.String(validate=validate.Length(max=64))
     overdue = fields.Boolean()
     unit = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
@@ -135,30 +137,53 @@ class DetailArgs(Schema):
     coord = Coord()
 
 
+@answer()
 class MediaOut(Schema):
     id = fields.Integer()
     url = fields.String()
     thumbnail_url = fields.String()
 
 
+@answer("id", "phone_masked")
 class PersonOut(Schema):
+    """The reporter or the assignee: `id` where the viewer may know it, the masked phone
+    for the reporter themself and staff in scope (a ticket's own page)."""
+
     id = fields.Integer()
     display = fields.String()
     phone_masked = fields.String(allow_none=True)
 
 
+@answer()
+class TicketCategory(Schema):
+    code = fields.String()
+    name = fields.String()
+    icon = fields.String()
+
+
+@answer()
+class RatingOut(Schema):
+    """The reporter's rating that closed the ticket."""
+
+    rating = fields.String(validate=validate.OneOf(lc.RATINGS))
+    label = fields.String()
+    comment = fields.String()
+    at = fields.String(allow_none=True)
+
+
+@answer("responsibles", "distance_m")
 class TicketOut(Schema):
     id = fields.Integer()
-    status = fields.String()
+    status = Status()
     status_label = fields.String()
-    category = fields.Dict()
+    category = fields.Nested(TicketCategory)
     description = fields.String()
     lat = fields.Float()
     lng = fields.Float()
     coord = fields.String()
     address = fields.String()
     unit = fields.Nested(UnitRef)
-    responsibles = fields.List(fields.Dict())
+    responsibles = fields.List(fields.Nested(ResponsibleSchema), metadata={"description": "a ticket's own page only"})
     triage = fields.Boolean()
     held = fields.Boolean()
     reporter = fields.Nested(PersonOut)
@@ -176,36 +201,68 @@ class TicketOut(Schema):
     duplicate_of = fields.Integer(allow_none=True)
     media = fields.List(fields.Nested(MediaOut))
     supporters = fields.Integer()
-    rating = fields.Dict(allow_none=True)
-    distance_m = fields.Float()
+    rating = fields.Nested(RatingOut, allow_none=True)
+    distance_m = fields.Float(metadata={"description": "nearby only"})
     created_at = fields.String()
     version = fields.Integer()
     allowed_actions = fields.List(fields.String())
 
 
+@answer()
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketOut))
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
+class ActorOut(Schema):
+    role = fields.String(metadata={"description": "reporter, resident, assignee, system or a staff role"})
+    display = fields.String()
+
+
+class EventData(Schema):
+    """What an event records beyond its note, by action (every key optional). The public
+    and residents see reason, rating, redo, duplicate_of and late; staff in scope see all."""
+
+    triage = fields.Boolean(metadata={"description": "report: no unit's area held the place"})
+    held = fields.Boolean(metadata={"description": "report: held for moderation"})
+    reason = fields.String(validate=validate.OneOf(lc.RETURN_REASONS), metadata={"description": "return"})
+    duplicate_of = fields.Integer(metadata={"description": "return as a duplicate: the original"})
+    duplicate = fields.Integer(metadata={"description": "merge: the duplicate returned into this one"})
+    from_unit = fields.Integer(metadata={"description": "transfer"})
+    to_unit = fields.Integer(metadata={"description": "transfer"})
+    assignee = fields.Integer(metadata={"description": "assign"})
+    unit = fields.Integer(metadata={"description": "assign"})
+    due_at = fields.String(metadata={"description": "assign"})
+    priority = fields.String(validate=validate.OneOf(["normal", "urgent"]), metadata={"description": "assign"})
+    rating = fields.String(validate=validate.OneOf(lc.RATINGS), metadata={"description": "rate, redo"})
+    redo = fields.Boolean(metadata={"description": "redo: dissatisfied, reopened"})
+    late = fields.String(validate=validate.OneOf(["respond", "resolve"]), metadata={"description": "escalate"})
+    supervising_unit = fields.Integer(metadata={"description": "escalate"})
+    unrated = fields.Boolean(metadata={"description": "close: the rating window passed"})
+
+
+@answer()
 class EventOut(Schema):
     id = fields.Integer()
     action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String()
+    from_status = Status(allow_none=True)
+    to_status = Status()
     to_status_label = fields.String()
-    actor = fields.Dict()
+    actor = fields.Nested(ActorOut)
     note = fields.String()
     public = fields.Boolean()
-    data = fields.Dict()
+    data = fields.Nested(EventData)
     media = fields.List(fields.Nested(MediaOut))
     at = fields.String()
 
 
+@answer()
 class EventPage(Schema):
     items = fields.List(fields.Nested(EventOut))
     next_cursor = fields.String(allow_none=True)
 
 
+@answer()
 class SupportOut(Schema):
     supporters = fields.Integer()

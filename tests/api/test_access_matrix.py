@@ -79,6 +79,7 @@ ROUTES = {
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("GET", "/media/<path:key>"): PUBLIC,  # named by content hash; nginx serves it in production
     ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/api/docs/static/<path:filename>"): PUBLIC,  # Swagger UI's files
     ("GET", "/api/openapi.json"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): USER,
