@@ -2,7 +2,7 @@
 // 紧急类型先给电话、照片删了能撤销、加载失败能再试、定位被拒能去设置，以及点几下能报完。
 const { createWx, NETWORK_FAIL, error, expectOnlyDescriptionContractGap } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
-const { ticket, consent, created, CATEGORIES } = require('./helpers/fixtures')
+const { ticket, consent, created, CATEGORIES, UNIT_DETAIL } = require('./helpers/fixtures')
 const config = require('../src/config')
 const location = require('../src/utils/location')
 const privacy = require('../src/utils/privacy')
@@ -86,7 +86,7 @@ describe('the draft survives the page being dropped', () => {
 
   test('a photo still uploading when the page was dropped is uploaded again with the same key', async () => {
     let online = false
-    wx.__server.on('POST', '/media', () => (online ? { status: 201, body: { id: 5, url: '/media/a.jpg', thumbnail_url: '/media/a-t.jpg' } } : NETWORK_FAIL))
+    wx.__server.on('POST', '/media', () => (online ? { status: 201, body: { id: 5, url: '/media/a.jpg', thumbnail_url: '/media/a-t.jpg', width: 800, height: 600 } } : NETWORK_FAIL))
     const first = await openForm()
     first.querySelectorAll('.cat-tile')[0].dispatchEvent('tap')
     tap(first, '#add-photo')
@@ -135,7 +135,7 @@ describe('the place is checked before the form is filled', () => {
 
   test('outside the service area it warns at once, and a place picked on the map is checked again', async () => {
     wx.__server.on('GET', '/units/locate', (req) =>
-      req.query.lat === '30.5801' ? error(404, 'outside_all_units', '该位置不在任何治理单位的范围内') : { id: 4, code: 'gz-demo-hq-1', name: '花桥社区', kind: 'community', parent_id: 2, depth: 2, ancestors: [], children: [], responsibles: [] }
+      req.query.lat === '30.5801' ? error(404, 'outside_all_units', '该位置不在任何治理单位的范围内') : UNIT_DETAIL
     )
     const page = await openForm()
     expect(text(page, '#place-outside')).toMatch(/不在服务范围内/)

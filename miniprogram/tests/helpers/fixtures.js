@@ -4,7 +4,7 @@
 const UNIT = { id: 4, code: 'gz-demo-hq-1', name: '花桥社区' }
 const UNIT_BRIEF = Object.assign({ kind: 'community', kind_label: '社区', parent_id: 2, depth: 2 }, UNIT)
 // GET /units/locate inside the service area
-const UNIT_DETAIL = Object.assign({}, UNIT_BRIEF, { ancestors: [], children: [], responsibles: [] })
+const UNIT_DETAIL = Object.assign({}, UNIT_BRIEF, { ancestors: [], children: [], responsibles: [], boundary: null })
 
 const USER = {
   id: 1,
@@ -238,6 +238,11 @@ function exportData(overrides = {}) {
       notifications: [{ title: '您的反映已受理', body: '花桥社区已受理', at: '2026-10-01T01:00:00+00:00' }],
       subscriptions: { ticket_accepted: 1 },
       photos: [1, 2, 3].map((id) => ({ id, content_type: 'image/jpeg', created_at: '2026-10-01T00:00:00+00:00', url: `http://127.0.0.1:8000/media/2026/10/${id}.jpg?exp=1796572800&sig=0123456789abcdef0123456789abcdef` })),
+      homes: [],
+      votes_taken: [],
+      opinions: [],
+      follows: [],
+      council_seats: [],
     },
     overrides
   )
