@@ -17,11 +17,13 @@ def register(app: Flask, api) -> None:
     from .privacy.api import blp as privacy_blp
     from .stats.api import bulletins_blp, stats_blp
     from .tickets.api import blp as tickets_blp
+    from .topics.api import blp as topics_blp
     from .units.api import blp as units_blp
+    from .votes.api import blp as votes_blp
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blp in (auth_blp, units_blp, categories_blp, media_blp, tickets_blp, notifications_blp, privacy_blp,
-                moderation_blp, stats_blp, bulletins_blp):
+                moderation_blp, stats_blp, bulletins_blp, topics_blp, votes_blp):
         api.register_blueprint(blp)
 
     from .open311.api import blp as open311_blp

@@ -118,28 +118,41 @@ def sweep_command():
     click.echo(json.dumps(counts, ensure_ascii=False))
 
 
+def _sweeps():
+    """Every domain's timers, in order: tickets (督办, reminders, unrated, retention), votes
+    (open when due, remind a day ahead, close and tally)."""
+    from .tickets.timers import sweep as tickets
+    from .votes.operations import sweep as votes
+
+    return (tickets, votes)
+
+
 @click.command("timers")
-def timers_command():
-    """Run the ticket timers every SWEEP_INTERVAL_SECONDS until stopped (Ctrl-C, SIGTERM)."""
+@click.option("--once", is_flag=True, help="Run every timer once, then exit (the systemd timer's way).")
+def timers_command(once):
+    """Run every domain's timers every SWEEP_INTERVAL_SECONDS until stopped (Ctrl-C, SIGTERM)."""
     import logging
     import signal
     import threading
 
     from flask import current_app
 
-    from .tickets.timers import sweep
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     log = logging.getLogger("gongzhi.timers")
     while not stop.is_set():
-        try:
-            counts = sweep()
-            db.session.commit()
-            if any(counts.values()):
-                log.info("sweep %s", counts)
-        except Exception:  # noqa: BLE001  (a failed round is logged; the next one tries again)
-            db.session.rollback()
-            log.exception("sweep failed")
+        counts: dict = {}
+        for sweep in _sweeps():
+            try:
+                counts.update(sweep())
+                db.session.commit()
+            except Exception:  # noqa: BLE001  (a failed timer is logged; the others and the next round go on)
+                db.session.rollback()
+                log.exception("%s failed", sweep.__module__)
+        if once:
+            click.echo(json.dumps(counts, ensure_ascii=False))
+            return
+        if any(counts.values()):
+            log.info("timers %s", counts)
         stop.wait(current_app.config["SWEEP_INTERVAL_SECONDS"])

@@ -4,6 +4,7 @@
 A production config (`APP_ENV=production`) refuses to start with a default secret or
 with dev login on: see `Config.validate`.
 """
+import json
 import os
 
 DEFAULT_SECRET = "dev-secret-change-me"
@@ -76,6 +77,9 @@ class Config:
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))  # proxies in front that set X-Forwarded-For
         self.MEDIA_ACCEL_REDIRECT_PREFIX = env.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")  # e.g. /_media/
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+        # Hot spots (topics/queries.py): reports of one category within about 100 m, this many
+        # or more in 90 days, by category code; JSON, e.g. {"streetlight": 3, "noise": 5}.
+        self.HOTSPOT_THRESHOLDS = json.loads(env.get("HOTSPOT_THRESHOLDS") or "{}")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "gongzhi")
         self.RATELIMIT_STRATEGY = env.get("RATELIMIT_STRATEGY", "moving-window")  # no burst at a window's edge

@@ -71,6 +71,7 @@ ACTION = "ticket-action"     # logged-in; role x scope in test_ticket_permission
 O311 = "open311"             # GeoReport reads: api_key optional (a wrong one is 403)
 O311_KEY = "open311-key"     # api_key required
 OPS = "ops-allowlist"        # METRICS_ALLOW addresses only; 404 for everyone else
+DOMAIN = "domain-staff"      # logged-in; role x scope in the domain's own tests (test_topics.py, test_votes.py)
 
 ROUTES = {
     ("GET", "/healthz"): PUBLIC,
@@ -131,8 +132,33 @@ ROUTES = {
     ("POST", "/open311/v2/requests.<any(json, xml):fmt>"): O311_KEY,
     ("POST", "/open311/v2/media.<any(json, xml):fmt>"): O311_KEY,
     **{(m, "/open311/<path:rest>"): O311 for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},  # 404 / 400
+    ("GET", "/api/v1/topics"): PUBLIC,  # drafts: the unit's staff only
+    ("POST", "/api/v1/topics"): DOMAIN,
+    ("GET", "/api/v1/topics/<int:topic_id>"): PUBLIC,  # a draft: 404 but for its unit's staff
+    **{("POST", f"/api/v1/topics/<int:topic_id>/{a}"): DOMAIN for a in (
+        "solicit", "propose", "deliberate", "put_to_residents", "decide", "publish_decision", "publish_result",
+        "close", "withdraw", "reject", "council")},
+    ("GET", "/api/v1/topics/<int:topic_id>/opinions"): PUBLIC,  # held ones: the writer and staff only
+    ("POST", "/api/v1/topics/<int:topic_id>/opinions"): USER,   # residents of the unit
+    ("POST", "/api/v1/opinions/<int:opinion_id>/reply"): DOMAIN,
+    ("POST", "/api/v1/topics/<int:topic_id>/follow"): USER,
+    ("DELETE", "/api/v1/topics/<int:topic_id>/follow"): USER,
+    ("GET", "/api/v1/me/follows"): USER,
+    ("GET", "/api/v1/topics/hotspots"): DOMAIN,
+    ("POST", "/api/v1/council/seats"): DOMAIN,
+    ("GET", "/api/v1/votes"): PUBLIC,
+    ("POST", "/api/v1/votes"): DOMAIN,
+    ("GET", "/api/v1/votes/<int:vote_id>"): PUBLIC,  # a draft: staff only; never a voter
+    ("GET", "/api/v1/votes/<int:vote_id>/result"): PUBLIC,  # 403 before the close
+    ("POST", "/api/v1/votes/<int:vote_id>/cast"): USER,  # the roll decides
+    **{("POST", f"/api/v1/votes/<int:vote_id>/{a}"): DOMAIN for a in ("paper", "open", "close", "cancel")},
+    ("POST", "/api/v1/roll/claims"): USER,
+    ("GET", "/api/v1/roll/mine"): USER,
+    ("GET", "/api/v1/roll/claims"): DOMAIN,
+    ("POST", "/api/v1/roll/entries/<int:entry_id>/review"): DOMAIN,
+    ("POST", "/api/v1/roll/import"): DOMAIN,
 }
-AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION))
+AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION, DOMAIN))
 OPEN = sorted(k for k, v in ROUTES.items() if v in (PUBLIC, O311))
 
 

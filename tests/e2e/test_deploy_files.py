@@ -240,7 +240,7 @@ def test_systemd_units_are_complete():
     assert "deploy/gunicorn.conf.py" in web["ExecStart"] and web["ExecReload"] == "/bin/kill -s HUP $MAINPID"
     assert web["Environment"]  # PROMETHEUS_MULTIPROC_DIR (and FLASK_APP)
     assert _unit(DEPLOY / "systemd" / "gongzhi-worker.service")["Service"]["ExecStart"].endswith("flask worker")
-    assert _unit(DEPLOY / "systemd" / "gongzhi-sweep.service")["Service"]["ExecStart"].endswith("flask tickets sweep")
+    assert _unit(DEPLOY / "systemd" / "gongzhi-sweep.service")["Service"]["ExecStart"].endswith("flask timers --once")
     assert _unit(DEPLOY / "systemd" / "gongzhi-monthly.service")["Service"]["ExecStart"].endswith("flask reports monthly")
     assert _unit(DEPLOY / "systemd" / "gongzhi-backup.service")["Service"]["ExecStart"].endswith("deploy/backup.sh")
     assert _unit(DEPLOY / "systemd" / "gongzhi-monthly.timer")["Timer"]["OnCalendar"].startswith("*-*-01 ")

@@ -33,7 +33,7 @@ COMMANDS = {
     "staff revoke": "BAD_INPUT; test_grant_and_revoke_count_from_the_next_request",
     "seed-demo": "test_seed_demo_again_duplicates_nothing (no input)",
     "tickets sweep": "no input; tests/api/test_tickets.py",
-    "timers": "no input; tests/e2e/test_timers.py",
+    "timers": "--once; tests/e2e/test_timers.py",
     "reports monthly": "BAD_INPUT; tests/api/test_stats.py",
     "reports bulletin": "BAD_INPUT; tests/api/test_stats.py",
     "reports export": "BAD_INPUT; tests/api/test_stats.py",
