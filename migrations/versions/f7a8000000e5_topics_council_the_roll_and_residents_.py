@@ -55,6 +55,7 @@ def upgrade():
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('household', sa.String(length=64), nullable=True),
+    sa.Column('household_key', sa.String(length=64), nullable=True),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('status', sa.Enum('claimed', 'confirmed', 'rejected', 'removed', name='roll_status', native_enum=False, create_constraint=True, length=12), nullable=False),
     sa.Column('confirmed_by', sa.Integer(), nullable=True),
@@ -64,7 +65,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_roll_entries_unit_id_units'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_roll_entries_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_roll_entries')),
-    sa.UniqueConstraint('unit_id', 'household', name=op.f('uq_roll_entries_unit_id_household')),
+    sa.UniqueConstraint('unit_id', 'household_key', name=op.f('uq_roll_entries_unit_id_household_key')),
     sa.UniqueConstraint('unit_id', 'user_id', name=op.f('uq_roll_entries_unit_id_user_id'))
     )
     with op.batch_alter_table('roll_entries', schema=None) as batch_op:

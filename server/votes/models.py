@@ -45,9 +45,10 @@ class RollStatus(str, enum.Enum):
 class RollEntry(db.Model):
     __tablename__ = "roll_entries"
     __table_args__ = (
-        # One claim per person and unit; one household row per household and unit.
+        # One claim per person and unit; one household row per household and unit (persons
+        # leave household_key empty: NULLs never collide).
         sa.UniqueConstraint("unit_id", "user_id"),
-        sa.UniqueConstraint("unit_id", "household"),
+        sa.UniqueConstraint("unit_id", "household_key"),
         sa.Index("ix_roll_entries_unit_id_status", "unit_id", "status"),
     )
 
@@ -57,6 +58,7 @@ class RollEntry(db.Model):
     # The household (户) the person belongs to: a door plate such as "3栋2单元501"; a
     # household entry (imported) carries it with no user.
     household: Mapped[str | None] = mapped_column(sa.String(64))
+    household_key: Mapped[str | None] = mapped_column(sa.String(64))  # set on the household's own entry only
     name: Mapped[str] = mapped_column(sa.String(64), default="")  # 户主 or the resident, as shown to staff
     status: Mapped[RollStatus] = mapped_column(
         sa.Enum(RollStatus, name="roll_status", native_enum=False, create_constraint=True, length=12),

@@ -106,11 +106,11 @@ def claim_home(actor: Actor, unit_id: int, household: str, name: str = "") -> Ro
 
 def _household_entry(unit_id: int, household: str) -> RollEntry:
     """The household's own roll entry (one vote when a vote is by household), made once."""
-    db.session.connection().execute(insert_skipping_duplicates(RollEntry.__table__, "unit_id", "household"), {
-        "unit_id": unit_id, "user_id": None, "household": household, "name": household,
+    db.session.connection().execute(insert_skipping_duplicates(RollEntry.__table__, "unit_id", "household_key"), {
+        "unit_id": unit_id, "user_id": None, "household": household, "household_key": household, "name": household,
         "status": RollStatus.confirmed.value, "version": 1, "created_at": utcnow()})
     return db.session.execute(sa.select(RollEntry).where(
-        RollEntry.unit_id == unit_id, RollEntry.household == household, RollEntry.user_id.is_(None))).scalar_one()
+        RollEntry.unit_id == unit_id, RollEntry.household_key == household)).scalar_one()
 
 
 def review_home(entry: RollEntry, actor: Actor, confirm: bool, version: int | None = None) -> RollEntry:
@@ -145,8 +145,9 @@ def import_households(actor: Actor, unit_id: int, rows: list[dict]) -> int:
         seen.add(household)
     if problems or not rows:
         raise Invalid("名册有误，未导入", key="invalid_roll", errors={"problems": problems or ["名册是空的"]})
-    added = db.session.connection().execute(insert_skipping_duplicates(RollEntry.__table__, "unit_id", "household"), [
+    added = db.session.connection().execute(insert_skipping_duplicates(RollEntry.__table__, "unit_id", "household_key"), [
         {"unit_id": unit.id, "user_id": None, "household": str(r["household"]).strip(),
+         "household_key": str(r["household"]).strip(),
          "name": str(r.get("name") or "").strip()[:64], "status": RollStatus.confirmed.value, "version": 1,
          "created_at": utcnow()} for r in rows]).rowcount
     flush()
@@ -196,7 +197,7 @@ def options_of(vote: Vote) -> list[VoteOption]:
 def _roll_query(vote: Vote):
     unit = _unit(vote.unit_id)
     in_unit = RollEntry.unit_id.in_(sa.select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True)))
-    kind = RollEntry.user_id.is_(None) if vote.by_household else RollEntry.user_id.is_not(None)
+    kind = RollEntry.household_key.is_not(None) if vote.by_household else RollEntry.user_id.is_not(None)
     return sa.select(sa.literal(vote.id), RollEntry.id).where(in_unit, kind, RollEntry.status == RollStatus.confirmed)
 
 
@@ -221,26 +222,31 @@ def _roll_users(vote: Vote) -> list[int]:
     """The accounts the roll reaches: the entries' own users, and a household's confirmed members."""
     entries = sa.select(VoteRoll.entry_id).where(VoteRoll.vote_id == vote.id)
     direct = sa.select(RollEntry.user_id).where(RollEntry.id.in_(entries), RollEntry.user_id.is_not(None))
-    households = sa.select(RollEntry.unit_id, RollEntry.household).where(RollEntry.id.in_(entries),
-                                                                          RollEntry.user_id.is_(None)).subquery()
+    households = sa.select(RollEntry.unit_id, RollEntry.household_key).where(
+        RollEntry.id.in_(entries), RollEntry.household_key.is_not(None)).subquery()
     members = sa.select(RollEntry.user_id).join(households, sa.and_(
-        households.c.unit_id == RollEntry.unit_id, households.c.household == RollEntry.household)).where(
+        households.c.unit_id == RollEntry.unit_id, households.c.household_key == RollEntry.household)).where(
         RollEntry.user_id.is_not(None), RollEntry.status == RollStatus.confirmed)
     return sorted(set(db.session.execute(direct.union(members)).scalars()))
 
 
-def _entry_for(vote: Vote, actor: Actor) -> int:
-    """The roll entry the actor votes as: their own (by person) or their household's."""
+def entry_of(vote: Vote, actor: Actor) -> int | None:
+    """The roll entry the actor votes as: their own (by person) or their household's; None
+    when they are not on the vote's roll."""
     frozen = sa.select(VoteRoll.entry_id).where(VoteRoll.vote_id == vote.id)
     if vote.by_household:
         mine = sa.select(RollEntry.unit_id, RollEntry.household).where(
             RollEntry.user_id == actor.id, RollEntry.status == RollStatus.confirmed).subquery()
         query = sa.select(RollEntry.id).join(mine, sa.and_(mine.c.unit_id == RollEntry.unit_id,
-                                                           mine.c.household == RollEntry.household))
-        query = query.where(RollEntry.user_id.is_(None), RollEntry.id.in_(frozen))
+                                                           mine.c.household == RollEntry.household_key))
+        query = query.where(RollEntry.id.in_(frozen))
     else:
         query = sa.select(RollEntry.id).where(RollEntry.user_id == actor.id, RollEntry.id.in_(frozen))
-    entry_id = db.session.execute(query.order_by(RollEntry.id).limit(1)).scalar()
+    return db.session.execute(query.order_by(RollEntry.id).limit(1)).scalar()
+
+
+def _entry_for(vote: Vote, actor: Actor) -> int:
+    entry_id = entry_of(vote, actor)
     if entry_id is None:
         raise Forbidden("您不在本次投票的名册上", key="not_on_roll")
     return entry_id
@@ -276,6 +282,9 @@ def cast(vote_id: int, actor: Actor, option_id: int) -> None:
 def _record(vote: Vote, entry_id: int, option_id: int, channel: str, user_id: int | None = None,
             clerk_id: int | None = None) -> None:
     conn = db.session.connection()
+    # One cast of an entry at a time (its row locked; MySQL): concurrent duplicate-skipping
+    # INSERTs of one key otherwise deadlock each other when the first commits.
+    conn.execute(sa.select(RollEntry.id).where(RollEntry.id == entry_id).with_for_update())
     new_voter = conn.execute(insert_skipping_duplicates(Voter.__table__, "vote_id", "entry_id"), {
         "vote_id": vote.id, "entry_id": entry_id, "channel": channel, "user_id": user_id,
         "recorded_by": clerk_id}).rowcount == 1
@@ -293,11 +302,8 @@ def _record(vote: Vote, entry_id: int, option_id: int, channel: str, user_id: in
 
 def my_ballot(vote: Vote, actor: Actor) -> int | None:
     """The option the actor's entry chose, while the vote is open (to the voter alone)."""
-    if vote.status != VoteStatus.open or vote.secret is None:
-        return None
-    try:
-        entry_id = _entry_for(vote, actor)
-    except Forbidden:
+    entry_id = entry_of(vote, actor) if vote.status == VoteStatus.open and vote.secret else None
+    if entry_id is None:
         return None
     return db.session.execute(sa.select(Ballot.option_id).where(Ballot.vote_id == vote.id,
                                                                 Ballot.ref == _ref(vote, entry_id))).scalar()

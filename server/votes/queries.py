@@ -12,7 +12,7 @@ from ..units.locator import subtree_ids
 from ..units.scope import staff_roles_in
 from . import rules
 from .models import RollEntry, RollStatus, Vote, Voter, VoteStatus
-from .operations import my_ballot, options_of
+from .operations import entry_of, my_ballot, options_of
 
 
 def get_vote(vote_id: int, actor: Actor | None) -> Vote:
@@ -28,9 +28,10 @@ def shown(vote: Vote, actor: Actor | None) -> dict:
     """A vote as anyone reads it: rules, options, status; the actor's own ballot while open;
     the frozen result after the close (tallies are never shown before)."""
     voted = None
-    if actor is not None:
-        voted = db.session.execute(sa.select(Voter.channel).join(RollEntry, RollEntry.id == Voter.entry_id).where(
-            Voter.vote_id == vote.id, sa.or_(Voter.user_id == actor.id, RollEntry.user_id == actor.id))).scalar()
+    entry_id = entry_of(vote, actor) if actor is not None and vote.status != VoteStatus.draft else None
+    if entry_id is not None:
+        voted = db.session.execute(sa.select(Voter.channel).where(Voter.vote_id == vote.id,
+                                                                  Voter.entry_id == entry_id)).scalar()
     return {
         "id": vote.id, "unit_id": vote.unit_id, "topic_id": vote.topic_id, "title": vote.title,
         "status": VoteStatus(vote.status).value, "status_label": rules.LABELS[VoteStatus(vote.status)],

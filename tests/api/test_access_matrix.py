@@ -502,7 +502,8 @@ def test_own_data_only(w):
 def _url(rule: str, w) -> str:
     sample = {"ticket_id": w.pub_hq, "unit_id": w.unit[IN_UNIT], "bulletin_id": w.bulletin,
               "notification_id": w.notification, "request_id": w.pub_hq, "code": "streetlight", "token": "x1",
-              "key": "00/nothing.jpg", "fmt": "json", "rest": "v2/nothing.json", "filename": "nothing.txt"}
+              "key": "00/nothing.jpg", "fmt": "json", "rest": "v2/nothing.json", "filename": "nothing.txt",
+              "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1}
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(sample[m.group(1)]), rule)
 
 

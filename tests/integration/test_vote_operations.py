@@ -143,8 +143,8 @@ def test_after_the_close_no_stored_data_joins_a_ballot_to_a_person(town):
 
 
 def test_twenty_concurrent_casts_by_one_entry_record_one_vote(town, demo):
-    vote, person = town["vote"], town["residents"][0]
-    yes, no = _options(vote)
+    vote_id, person = town["vote"].id, town["residents"][0]
+    yes, no = _options(town["vote"])
     db.session.commit()
     db.session.remove()
     barrier, errors = threading.Barrier(N), []
@@ -154,7 +154,7 @@ def test_twenty_concurrent_casts_by_one_entry_record_one_vote(town, demo):
             with demo.app_context():
                 barrier.wait(timeout=10)
                 try:
-                    ops.cast(vote.id, person, yes if i % 2 else no)
+                    ops.cast(vote_id, person, yes if i % 2 else no)
                     db.session.commit()
                 except Conflict:
                     db.session.rollback()
@@ -167,8 +167,8 @@ def test_twenty_concurrent_casts_by_one_entry_record_one_vote(town, demo):
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    voters = db.session.execute(sa.select(sa.func.count()).select_from(Voter).where(Voter.vote_id == vote.id)).scalar()
-    assert voters == 1 and sum(ops.counts(vote.id).values()) == 1
+    voters = db.session.execute(sa.select(sa.func.count()).select_from(Voter).where(Voter.vote_id == vote_id)).scalar()
+    assert voters == 1 and sum(ops.counts(vote_id).values()) == 1
 
 
 def test_by_household_one_vote_per_household(demo):
