@@ -17,9 +17,9 @@ from typing import Any, Callable, Hashable, Iterable
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-_CHANGED = "gongzhi.cache.changed"  # session.info: model classes flushed since the last commit
+_CHANGED = "gongzhi.cache.changed"  # session.info: the caches a write of this transaction dropped
 _ALL: list["ProcessCache"] = []
 
 
@@ -34,6 +34,7 @@ class ProcessCache:
         self.max_entries = max_entries
         self.lock = threading.Lock()
         _ALL.append(self)
+        _watch(self)
 
     def _entries(self) -> dict:
         found = current_app.extensions.get(self.key)
@@ -87,25 +88,29 @@ def forget_all() -> None:
         cache.clear()
 
 
-def _drop_watching(changed: set[type]) -> None:
-    for cache in _ALL:
-        if any(issubclass(model, cache.watch) for model in changed):
-            cache.clear()
+def _changed(cache: "ProcessCache"):
+    def listener(_mapper, _connection, target) -> None:
+        """A watched row was written: drop the cache now (the transaction that wrote it reads
+        it anew) and again when the transaction ends (values read in between may hold what it
+        then rolls back)."""
+        cache.clear()
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_CHANGED, set()).add(cache)
+
+    return listener
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session, _flush_context):
-    """Dropped at the flush, so the transaction that changed a row reads it anew, and again
-    at its end, as values read in between may hold what it then rolled back."""
-    flushed = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
-    if flushed:
-        session.info.setdefault(_CHANGED, set()).update(flushed)
-        _drop_watching(flushed)
+def _watch(cache: "ProcessCache") -> None:
+    """Mapper events on the watched models only: a flush of anything else costs nothing."""
+    listener = _changed(cache)
+    for model in cache.watch:
+        for name in ("after_insert", "after_update", "after_delete"):
+            event.listen(model, name, listener)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _drop_changed(session):
-    changed = session.info.pop(_CHANGED, None)
-    if changed:
-        _drop_watching(changed)
+    for cache in session.info.pop(_CHANGED, ()):
+        cache.clear()

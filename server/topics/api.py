@@ -17,6 +17,7 @@ from .schemas import (
     OpinionPage,
     ReplyIn,
     SeatIn,
+    SeatList,
     SeatOut,
     SessionIn,
     SessionOut,
@@ -161,6 +162,14 @@ def record_session(body, topic_id):
                                         body.get("version"))
     names = {m.id: m.name for m in queries.council(topic.unit_id)}
     return _session(session, names)
+
+
+@blp.get("/council")
+@blp.arguments(HotspotArgs(), location="query")
+@blp.response(200, SeatList)
+def list_council(args):
+    """A unit's council members (their names are public, as their votes are)."""
+    return {"items": [{"id": m.id, "unit_id": m.unit_id, "name": m.name} for m in queries.council(args["unit_id"])]}
 
 
 @blp.post("/council/seats")

@@ -96,6 +96,8 @@ class SeatIn(Schema):
 
 
 class HotspotArgs(Schema):
+    """A unit (for its hot spots, or its council)."""
+
     unit_id = fields.Integer(required=True, validate=validate.Range(1, ID_MAX))
 
 
@@ -197,6 +199,11 @@ class SeatOut(Schema):
     id = fields.Integer()
     unit_id = fields.Integer()
     name = fields.String()
+
+
+@answer()
+class SeatList(Schema):
+    items = fields.List(fields.Nested(SeatOut))
 
 
 @answer()

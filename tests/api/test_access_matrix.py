@@ -146,6 +146,7 @@ ROUTES = {
     ("GET", "/api/v1/me/follows"): USER,
     ("GET", "/api/v1/topics/hotspots"): DOMAIN,
     ("POST", "/api/v1/council/seats"): DOMAIN,
+    ("GET", "/api/v1/council"): PUBLIC,
     ("GET", "/api/v1/votes"): PUBLIC,
     ("POST", "/api/v1/votes"): DOMAIN,
     ("GET", "/api/v1/votes/<int:vote_id>"): PUBLIC,  # a draft: staff only; never a voter

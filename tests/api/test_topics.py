@@ -75,6 +75,8 @@ def test_from_a_report_to_a_published_result(client, demo, login):
                                                           "name": f"议事员{i}"}, headers=head)
         assert seat.status_code == 201, seat.json
         seats.append(seat.json["id"])
+    listed = client.get("/api/v1/council", query_string={"unit_id": community}).json["items"]
+    assert [m["name"] for m in listed] == ["议事员0", "议事员1", "议事员2"]
     sitting = client.post(f"/api/v1/topics/{topic['id']}/council", headers=deputy, json={
         "motion": "同意提交居民投票", "present": seats[:2], "votes": {str(seats[0]): "yes", str(seats[1]): "yes"},
         "minutes": "出席 2 人，一致同意"})
