@@ -127,6 +127,7 @@ function sessionView(s) {
 function topicView(t) {
   return {
     id: t.id,
+    unitId: t.unit_id,
     title: t.title,
     body: t.body || '',
     status: t.status,
@@ -238,7 +239,29 @@ function getUnit() {
   return currentUnit
 }
 
+// 议事会成员（编号与称呼）：服务器没有列出成员的接口，上次记录时用过的名单存在本机，下次带出来
+const COUNCIL_KEY = 'gz_council_'
+
+function councilMembers(unitId) {
+  try {
+    const list = wx.getStorageSync(COUNCIL_KEY + unitId)
+    return Array.isArray(list) ? list : []
+  } catch (e) {
+    return []
+  }
+}
+
+function saveCouncilMembers(unitId, members) {
+  try {
+    wx.setStorageSync(COUNCIL_KEY + unitId, members)
+  } catch (e) {
+    // 存不进去下次再填
+  }
+}
+
 module.exports = {
+  councilMembers,
+  saveCouncilMembers,
   ACTION,
   STEPS,
   METHOD,
