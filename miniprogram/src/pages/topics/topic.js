@@ -104,7 +104,11 @@ Component({
         })
         .catch((err) => {
           this.setData({ sending: false, opinionError: topics.refusal(err) })
-          if (err && err.key === 'not_soliciting') this.load()
+          // 征求意见已结束：表单随刷新收起，所以再用提示说一遍
+          if (err && err.key === 'not_soliciting') {
+            topics.showRefusal(err)
+            this.load()
+          }
         })
     },
 
