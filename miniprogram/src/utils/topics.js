@@ -204,6 +204,7 @@ function voteView(v) {
     quorumText: `投票的人数达到名册的${v.quorum_pct}%，投票才有效`,
     thresholdText: `选“${yes ? yes.label : '同意'}”的超过有效票的${v.threshold_pct}%，才算通过`,
     rollSize: v.roll_size,
+    rollText: v.roll_size ? `名册上共${v.roll_size}${v.by_household ? '户' : '人'}` : '',
     voted: !!v.voted,
     myOption: v.my_option === undefined ? null : v.my_option,
     paper: v.channel === 'paper',
