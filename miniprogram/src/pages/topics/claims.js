@@ -33,9 +33,16 @@ Component({
 
   methods: {
     onLoad() {
-      const units = unitsOf()
-      this.setData({ units, unitNames: units.map((u) => u.name), notReviewer: !units.length })
-      return units.length ? this.reload() : Promise.resolve()
+      // 岗位以服务器为准（本机存的可能是旧的）
+      return api
+        .get('/me')
+        .then((me) => session.setUser(me))
+        .catch(() => null)
+        .then(() => {
+          const units = unitsOf()
+          this.setData({ units, unitNames: units.map((u) => u.name), notReviewer: !units.length })
+          return units.length ? this.reload() : null
+        })
     },
 
     onPullDownRefresh() {
