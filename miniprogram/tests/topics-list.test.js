@@ -83,6 +83,24 @@ test('a staff member sees their own unit first; a link can name another', async 
   expect(linked.data.group).toBe('voting')
 })
 
+test('a cadre also has the 草拟 tab and "提出议题"; a resident has neither', async () => {
+  const plain = await open()
+  expect(plain.querySelector('#group-draft')).toBeUndefined()
+  expect(plain.querySelector('#create')).toBeUndefined()
+
+  const cadre = fx.userWith('cadre')
+  wx.__storage.gz_user = cadre
+  wx.__server.on('POST', '/auth/login', { token: 'tok', expires_at: '2999-01-01T00:00:00+08:00', user: cadre })
+  wx.__storage.gz_token = ''
+  const page = await open()
+  tap(page, '#group-draft')
+  await settle()
+  expect(wx.__server.calls('GET', '/topics').pop().query.group).toBe('draft')
+  tap(page, '#create')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/topics/create?unit_id=4' }))
+})
+
 test('picking another community reloads for it', async () => {
   const page = await open()
   await page.instance.onPickUnit({ detail: { value: '1' } })

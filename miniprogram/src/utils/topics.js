@@ -3,6 +3,7 @@
 const api = require('./api')
 const format = require('./format')
 const labels = require('./labels')
+const session = require('./session')
 
 // 时间线上每一步的说法（服务器 server/topics/operations.py 的动作名）
 const ACTION = {
@@ -49,6 +50,16 @@ const GROUPS = [
   { key: 'voting', label: '投票中' },
   { key: 'decided', label: '已决定' },
 ]
+
+// 能提出议题的岗位（服务器 topics/rules.py 的 STAFF）；草拟的议题也只有他们看得到
+const PROPOSERS = ['cadre', 'unit_head', 'deputy', 'admin']
+
+function canPropose(user) {
+  return session.posts(user).some((p) => PROPOSERS.indexOf(p.role) >= 0)
+}
+
+// 草拟的议题只给能提出议题的人看
+const DRAFT_GROUP = { key: 'draft', label: '草拟' }
 
 // 服务器拒绝时的键 → 给居民看的话（没有的按 api.messageFor）
 const REFUSALS = {
@@ -261,6 +272,7 @@ function saveCouncilMembers(unitId, members) {
 }
 
 module.exports = {
+  canPropose,
   councilMembers,
   saveCouncilMembers,
   ACTION,
@@ -268,6 +280,7 @@ module.exports = {
   METHOD,
   COUNCIL_CHOICES,
   GROUPS,
+  DRAFT_GROUP,
   REFUSALS,
   refusal,
   showRefusal,

@@ -18,6 +18,7 @@ Component({
   data: {
     groups: topics.GROUPS,
     group: 'open',
+    canPropose: false,
     unit: null,
     unitNames: [],
     unitIndex: 0,
@@ -38,7 +39,8 @@ Component({
   methods: {
     onLoad(query) {
       this._query = query || {}
-      const group = topics.GROUPS.some((g) => g.key === this._query.group) ? this._query.group : 'open'
+      const known = topics.GROUPS.concat([topics.DRAFT_GROUP])
+      const group = known.some((g) => g.key === this._query.group) ? this._query.group : 'open'
       this.setData({ group })
       return this.start()
     },
@@ -76,6 +78,9 @@ Component({
         .loadUnits({ kind: 'community' })
         .then((units) => {
           this._units = units
+          // 登录之后岗位才准：能提出议题的人多一栏“草拟”和“提出议题”
+          const canPropose = topics.canPropose()
+          this.setData({ canPropose, groups: canPropose ? topics.GROUPS.concat([topics.DRAFT_GROUP]) : topics.GROUPS })
           const unit = defaultUnit(this._query, units)
           if (!unit) {
             this.setData({ loading: false, error: '还没有可以查看的社区' })
@@ -140,6 +145,10 @@ Component({
 
     onOpen(e) {
       wx.navigateTo({ url: `/pages/topics/topic?id=${e.currentTarget.dataset.id}` })
+    },
+
+    onCreate() {
+      wx.navigateTo({ url: `/pages/topics/create?unit_id=${this.data.unit.id}` })
     },
 
     onHome() {
