@@ -27,7 +27,7 @@ Component({
 
   lifetimes: {
     created() {
-      this._keys = {}
+      this._keys = api.intentKeys()
     },
   },
 
@@ -73,12 +73,11 @@ Component({
       const item = this.data.items.find((x) => x.id === id)
       if (!item || this.data.busyId) return Promise.resolve()
       const intent = `${id}-${confirm}`
-      if (!this._keys[intent]) this._keys[intent] = api.newKey()
       this.setData({ busyId: id })
       return api
-        .post(`/roll/entries/${id}/review`, { confirm, version: item.version }, { key: this._keys[intent] })
+        .post(`/roll/entries/${id}/review`, { confirm, version: item.version }, { key: this._keys.key(intent) })
         .then(() => {
-          delete this._keys[intent]
+          this._keys.done(intent)
           this.setData({ busyId: null, items: this.data.items.filter((x) => x.id !== id) })
           wx.showToast({ title: confirm ? '已确认' : '已设为不通过', icon: 'none' })
         })

@@ -14,8 +14,7 @@ Component({
 
   lifetimes: {
     created() {
-      this._key = null
-      this._keyFor = ''
+      this._keys = api.intentKeys()
     },
   },
 
@@ -75,15 +74,13 @@ Component({
         return Promise.resolve()
       }
       const data = { unit_id: this.data.unit.id, title, body: (this.data.body || '').trim() }
+      // 同样的内容再点用同一个键
       const intent = JSON.stringify(data)
-      if (this._keyFor !== intent) {
-        this._key = api.newKey()
-        this._keyFor = intent
-      }
       this.setData({ sending: true, formError: '' })
       return api
-        .post('/topics', data, { key: this._key })
+        .post('/topics', data, { key: this._keys.key(intent) })
         .then((t) => {
+          this._keys.done(intent)
           this.setData({ sending: false })
           wx.showToast({ title: '议题已草拟', icon: 'success' })
           wx.redirectTo({ url: `/pages/topics/topic?id=${t.id}` })

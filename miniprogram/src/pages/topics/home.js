@@ -26,8 +26,7 @@ Component({
     created() {
       this._units = {}
       this._compounds = []
-      this._key = null
-      this._keyFor = ''
+      this._keys = api.intentKeys()
     },
   },
 
@@ -115,17 +114,13 @@ Component({
         return Promise.resolve()
       }
       const body = { unit_id: unit.id, household, name: (this.data.name || '').trim() }
-      // 同样的内容再点一次用同一个键
+      // 同样的内容再点用同一个键
       const intent = JSON.stringify(body)
-      if (this._keyFor !== intent) {
-        this._key = api.newKey()
-        this._keyFor = intent
-      }
       this.setData({ sending: true, formError: '' })
       return api
-        .post('/roll/claims', body, { key: this._key })
+        .post('/roll/claims', body, { key: this._keys.key(intent) })
         .then((entry) => {
-          this._keyFor = ''
+          this._keys.done(intent)
           const view = this.claimViews([entry])[0]
           const claims = [view].concat(this.data.claims.filter((c) => c.id !== entry.id))
           this.setData({ sending: false, household: '', claims })

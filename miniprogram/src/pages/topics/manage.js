@@ -105,7 +105,7 @@ Component({
   lifetimes: {
     created() {
       this._id = null
-      this._keys = {}
+      this._keys = api.intentKeys()
     },
   },
 
@@ -140,19 +140,14 @@ Component({
         .catch((err) => this.setData({ loading: false, error: topics.refusal(err) }))
     },
 
-    keyFor(intent) {
-      if (!this._keys[intent]) this._keys[intent] = api.newKey()
-      return this._keys[intent]
-    },
-
     // 写操作共用：成功后重新取，409 说明并刷新
     send(path, body, intent) {
       if (this.data.busy) return Promise.resolve(false)
       this.setData({ busy: true })
       return api
-        .post(path, body, { key: this.keyFor(intent) })
+        .post(path, body, { key: this._keys.key(intent) })
         .then((res) => {
-          delete this._keys[intent]
+          this._keys.done(intent)
           this.setData({ busy: false })
           return this.load().then(() => res || true)
         })
@@ -336,9 +331,9 @@ Component({
       const intent = `paper-${id}-${entry}-${option}`
       this.setData({ busy: true, paperError: '' })
       return api
-        .post(`/votes/${id}/paper`, { entry_id: entry, option_id: option }, { key: this.keyFor(intent) })
+        .post(`/votes/${id}/paper`, { entry_id: entry, option_id: option }, { key: this._keys.key(intent) })
         .then(() => {
-          delete this._keys[intent]
+          this._keys.done(intent)
           this.setData({ busy: false, paperEntry: '', paperOption: null })
           wx.showToast({ title: `名册${entry}号的选票已录入`, icon: 'none' })
         })

@@ -24,7 +24,7 @@ Component({
   lifetimes: {
     created() {
       this._id = null
-      this._keys = {}
+      this._keys = api.intentKeys()
       this._seq = 0
     },
   },
@@ -76,11 +76,6 @@ Component({
         })
     },
 
-    keyFor(intent) {
-      if (!this._keys[intent]) this._keys[intent] = api.newKey()
-      return this._keys[intent]
-    },
-
     // —— 写意见（征求意见期间，本单位的居民） ——
     onOpinionInput(e) {
       this.setData({ opinionText: e.detail.value, opinionError: '' })
@@ -96,9 +91,9 @@ Component({
       const intent = `opinion-${body}`
       this.setData({ sending: true, opinionError: '' })
       return api
-        .post(`/topics/${this._id}/opinions`, { body }, { key: this.keyFor(intent) })
+        .post(`/topics/${this._id}/opinions`, { body }, { key: this._keys.key(intent) })
         .then((o) => {
-          delete this._keys[intent]
+          this._keys.done(intent)
           this.setData({ sending: false, opinionText: '', opinions: this.data.opinions.concat([topics.opinionView(o)]) })
           wx.showToast({ title: o.held ? '已提交，审核后公开' : '意见已提交', icon: 'success' })
         })
@@ -133,7 +128,7 @@ Component({
         return Promise.resolve()
       }
       return api
-        .post(`/opinions/${id}/reply`, { reply }, { key: this.keyFor(`reply-${id}-${reply}`) })
+        .post(`/opinions/${id}/reply`, { reply }, { key: this._keys.key(`reply-${id}-${reply}`) })
         .then((o) => {
           const view = topics.opinionView(o)
           this.setData({ replyingId: null, replyText: '', opinions: this.data.opinions.map((x) => (x.id === id ? view : x)) })

@@ -17,7 +17,7 @@ Component({
   lifetimes: {
     created() {
       this._id = null
-      this._keys = {}
+      this._keys = api.intentKeys()
       this._seq = 0
     },
   },
@@ -81,12 +81,11 @@ Component({
         return Promise.resolve()
       }
       const intent = `cast-${v.id}-${option}`
-      if (!this._keys[intent]) this._keys[intent] = api.newKey()
       this.setData({ casting: true, castError: '', needHome: false })
       return api
-        .post(`/votes/${v.id}/cast`, { option_id: option }, { key: this._keys[intent] })
+        .post(`/votes/${v.id}/cast`, { option_id: option }, { key: this._keys.key(intent) })
         .then((res) => {
-          delete this._keys[intent]
+          this._keys.done(intent)
           const vote = topics.voteView(res)
           this.setData({ casting: false, vote, choice: vote.myOption })
           wx.showToast({ title: v.voted ? '已改好' : '投票成功', icon: 'success' })
