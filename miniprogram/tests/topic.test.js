@@ -169,6 +169,24 @@ describe('writing an opinion', () => {
     expect(lastToast(wx)).toBe('意见已提交')
   })
 
+  test('with a photo: uploaded first (its own key), then sent with the opinion', async () => {
+    wx.__server.on('POST', '/topics/:id/opinions', (req) => ({ status: 201, body: fx.opinion(4, { body: req.data.body, media: [fx.media(1)], held: true, mine: true }) }))
+    const page = await open()
+    tap(page, '#add-photo')
+    await settle()
+    expect(wx.chooseMedia).toHaveBeenCalledTimes(1)
+    input(page, '#opinion-text', '这块地现在这样')
+    await settle()
+    tap(page, '#send-opinion')
+    await settle()
+    expect(wx.__server.calls('POST', '/media')).toHaveLength(1)
+    expect(wx.__server.calls('POST', '/topics/7/opinions')[0].data).toEqual({ body: '这块地现在这样', media: [1] })
+    expect(page.data.photos).toEqual([])
+    expect(page.data.opinions.find((o) => o.id === 4).photos[0].thumb).toBe('http://127.0.0.1:8000/media/2026/10/ab/photo1-thumb.jpg')
+    expect(text(page, '#opinion-4')).toContain('审核后公开')
+    expect(lastToast(wx)).toBe('已提交，审核后公开')
+  })
+
   test('not a resident of the unit: told in Chinese, with the way to register a home', async () => {
     wx.__server.on('POST', '/topics/:id/opinions', error(403, 'not_a_resident', '只有本单位的居民可以发表意见'))
     const page = await open()

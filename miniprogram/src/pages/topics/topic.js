@@ -1,11 +1,15 @@
-// 一个议题：经过（时间线）、居民的意见、议事会的表决（记名）、公开的决定与结果、关注、去投票。
+// 一个议题：经过（时间线）、居民的意见（文字和照片）、议事会的表决（记名）、公开的决定与结果、关注、去投票。
 const api = require('../../utils/api')
 const session = require('../../utils/session')
 const topics = require('../../utils/topics')
+const privacyBehavior = require('../../behaviors/privacy')
+const photosBehavior = require('../../behaviors/photos')
 
 const MAX_OPINION = 2000
 
 Component({
+  behaviors: [privacyBehavior, photosBehavior],
+
   data: {
     topic: null,
     opinions: [],
@@ -88,13 +92,18 @@ Component({
         this.setData({ opinionError: '请写下您的意见' })
         return Promise.resolve()
       }
-      const intent = `opinion-${body}`
       this.setData({ sending: true, opinionError: '' })
-      return api
-        .post(`/topics/${this._id}/opinions`, { body }, { key: this._keys.key(intent) })
+      let intent = ''
+      // 照片先传完（每张有自己的键），再交意见
+      return this.uploadAllPhotos()
+        .then((media) => {
+          const data = media.length ? { body, media } : { body }
+          intent = `opinion-${JSON.stringify(data)}`
+          return api.post(`/topics/${this._id}/opinions`, data, { key: this._keys.key(intent) })
+        })
         .then((o) => {
           this._keys.done(intent)
-          this.setData({ sending: false, opinionText: '', opinions: this.data.opinions.concat([topics.opinionView(o)]) })
+          this.setData({ sending: false, opinionText: '', photos: [], opinions: this.data.opinions.concat([topics.opinionView(o)]) })
           wx.showToast({ title: o.held ? '已提交，审核后公开' : '意见已提交', icon: 'success' })
         })
         .catch((err) => {
@@ -172,7 +181,7 @@ Component({
       wx.navigateTo({ url: '/pages/topics/home' })
     },
 
-    onPreviewPhoto(e) {
+    onPreviewOpinionPhoto(e) {
       const op = this.data.opinions.find((o) => o.id === Number(e.currentTarget.dataset.id))
       if (op) wx.previewImage({ current: e.currentTarget.dataset.url, urls: op.photos.map((p) => p.url) })
     },
