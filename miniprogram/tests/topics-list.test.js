@@ -77,6 +77,18 @@ test('a staff member sees their own unit first; a link can name another', async 
   wx.__server.on('POST', '/auth/login', { token: 'tok', expires_at: '2999-01-01T00:00:00+08:00', user: cadre })
   await open()
   expect(wx.__server.calls('GET', '/topics')[0].query.unit_id).toBe('5')
+  // 人大代表在街道：街道排在可选单位的最前
+  const deputy = fx.userWith('deputy')
+  deputy.posts[0].unit = { id: 2, code: 'gz-demo-hq', name: '花桥街道', kind: 'street' }
+  wx.__storage.gz_user = deputy
+  wx.__storage.gz_token = ''
+  wx.__server.on('POST', '/auth/login', { token: 'tok', expires_at: '2999-01-01T00:00:00+08:00', user: deputy })
+  topicsUtil.setUnit(null)
+  const street = await open()
+  expect(wx.__server.calls('GET', '/topics').pop().query.unit_id).toBe('2')
+  expect(street.data.unitNames).toEqual(['花桥街道', '花桥社区', '幸福社区'])
+  expect(street.data.unitIndex).toBe(0)
+  topicsUtil.setUnit(null)
   const linked = await open({ unit_id: '4', group: 'voting' })
   const last = wx.__server.calls('GET', '/topics').pop()
   expect(last.query).toEqual({ unit_id: '4', group: 'voting', limit: '20' })

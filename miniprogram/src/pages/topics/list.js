@@ -95,8 +95,13 @@ Component({
     },
 
     useUnit(unit) {
-      const known = this._units.find((u) => u.id === unit.id)
+      let known = this._units.find((u) => u.id === unit.id)
       const chosen = { id: unit.id, name: (known && known.name) || unit.name || '' }
+      // 不是社区的（例如人大代表所在的街道）也放进可选的单位里，排在最前
+      if (!known) {
+        known = chosen
+        this._units = [chosen].concat(this._units)
+      }
       topics.setUnit(chosen)
       this.setData({
         unit: chosen,
