@@ -120,6 +120,16 @@ test('picking another community reloads for it', async () => {
   expect(topicsUtil.getUnit()).toEqual({ id: 5, name: '幸福社区' })
 })
 
+test('links to registering a home and to what I follow', async () => {
+  const page = await open()
+  tap(page, '#open-home')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/topics/home' }))
+  tap(page, '#open-follows')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/topics/follows' }))
+})
+
 test('nothing yet: says so', async () => {
   wx.__server.on('GET', '/topics', { items: [], next_cursor: null })
   const page = await open()

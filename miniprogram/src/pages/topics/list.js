@@ -156,6 +156,10 @@ Component({
       wx.navigateTo({ url: `/pages/topics/create?unit_id=${this.data.unit.id}` })
     },
 
+    onFollows() {
+      wx.navigateTo({ url: '/pages/topics/follows' })
+    },
+
     onHome() {
       wx.navigateTo({ url: '/pages/topics/home' })
     },
