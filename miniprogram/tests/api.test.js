@@ -254,3 +254,13 @@ describe('errors become Chinese messages', () => {
     expect(api.messageFor({ status: 418 })).toBe('出了点问题，请稍后再试')
   })
 })
+
+test('intentKeys: one key per intent until it is done, then a new one', () => {
+  const keys = api.intentKeys()
+  const first = keys.key('cast-9-21')
+  expect(keys.key('cast-9-21')).toBe(first)
+  expect(keys.key('cast-9-22')).not.toBe(first)
+  keys.done('cast-9-21')
+  expect(keys.key('cast-9-21')).not.toBe(first)
+  expect(first).toMatch(UUID_V4)
+})

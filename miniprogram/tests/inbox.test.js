@@ -67,6 +67,24 @@ test('notifications: an already read one is opened without marking it again', as
   expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=2' }))
 })
 
+test('notifications: a vote or topic notice (no ticket) opens the topics list at its tab', async () => {
+  wx.__server.on('GET', '/notifications', {
+    items: [
+      notification({ id: 14, template: 'vote_opened', title: '投票开始', body: '“空地改成小花园”开始投票，请参与', ticket_id: null, read: true }),
+      notification({ id: 13, template: 'topic_published', title: '议题决定已公开', body: '“空地改成小花园”的决定已公开', ticket_id: null, read: true }),
+    ],
+    next_cursor: null,
+    unread: 0,
+  })
+  const page = await openInbox()
+  page.querySelectorAll('.note')[0].dispatchEvent('tap')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/list?group=voting' }))
+  page.querySelectorAll('.note')[1].dispatchEvent('tap')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/list?group=decided' }))
+})
+
 test('notifications: "mark all as read" uses read-all and clears the marks', async () => {
   wx.__server.on('GET', '/notifications', inbox(2))
   wx.__server.on('POST', '/notifications/read-all', { unread: 0 })

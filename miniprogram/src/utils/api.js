@@ -267,6 +267,20 @@ function post(path, data, opts = {}) {
   return call({ method: 'POST', path, data: data || {}, key: opts.key || uuid() })
 }
 
+// 一次意图一个幂等键：同样的内容再发（例如断网后再点）用同一个键；做成了就丢掉，下次是新的意图
+function intentKeys() {
+  const keys = {}
+  return {
+    key(intent) {
+      if (!keys[intent]) keys[intent] = uuid()
+      return keys[intent]
+    },
+    done(intent) {
+      delete keys[intent]
+    },
+  }
+}
+
 function upload(filePath, opts = {}) {
   return call({ method: 'POST', path: '/media', filePath, key: opts.key || uuid() })
 }
@@ -289,4 +303,5 @@ module.exports = {
   post,
   upload,
   newKey: uuid,
+  intentKeys,
 }

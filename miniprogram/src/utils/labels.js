@@ -40,6 +40,7 @@ const ROLE = {
   unit_head: '单位负责人',
   deputy: '人大代表',
   admin: '管理员',
+  member: '议事会成员',
   system: '系统',
 }
 

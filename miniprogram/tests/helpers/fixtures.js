@@ -274,7 +274,133 @@ function created(overrides = {}) {
   )
 }
 
+// —— 议题与投票（决策共谋） ——
+
+// 单位树里的一个单位（UnitBrief）
+function unitBrief(id, name, kind, parentId) {
+  return { id, code: `gz-demo-${id}`, name, kind, kind_label: { community: '社区', compound: '小区' }[kind] || '单位', parent_id: parentId, depth: kind === 'compound' ? 3 : 2 }
+}
+
+// 一个议题（TopicOut），默认正在征求意见
+function topic(overrides = {}) {
+  return Object.assign(
+    {
+      id: 7,
+      unit_id: 4,
+      title: '3号楼前空地改成停车位还是小花园',
+      body: '空地荒了两年，大家说说怎么用。',
+      source: 'ticket',
+      ticket_id: 12,
+      status: 'soliciting',
+      status_label: '征求意见',
+      solicit_until: '2026-12-10T12:00:00+00:00',
+      decision_method: null,
+      passed: null,
+      decision: '',
+      result: '',
+      opinions: 2,
+      allowed_actions: [],
+      version: 3,
+      created_at: '2026-11-30T02:00:00+00:00',
+    },
+    overrides
+  )
+}
+
+// 议题的经过上的一步（TopicEventOut）
+function topicEvent(action, overrides = {}) {
+  return Object.assign({ action, actor_role: 'cadre', at: '2026-11-30T02:00:00+00:00', data: {}, from_status: null, note: '', to_status: 'draft' }, overrides)
+}
+
+// 议事会的一次表决（SessionOut）：记名
+function sitting(overrides = {}) {
+  return Object.assign(
+    {
+      id: 3,
+      motion: '同意改成小花园',
+      members: 5,
+      present: ['张委员', '李委员', '王委员', '赵委员'],
+      votes: { 张委员: 'yes', 李委员: 'yes', 王委员: 'no', 赵委员: 'abstain' },
+      rule: '2/3 出席，出席者过 1/2',
+      passed: false,
+      minutes: '分歧在停车',
+      held_at: '2026-12-01T06:00:00+00:00',
+    },
+    overrides
+  )
+}
+
+// 议题的详情（TopicDetail）
+function topicDetail(overrides = {}) {
+  return Object.assign(
+    topic(),
+    {
+      following: false,
+      sessions: [],
+      votes: [],
+      timeline: [
+        topicEvent('create', { data: { source: 'ticket', ticket: 12 } }),
+        topicEvent('solicit', { from_status: 'draft', to_status: 'soliciting', at: '2026-12-01T02:00:00+00:00', data: { until: '2026-12-10T12:00:00+00:00' }, note: '请大家说说' }),
+      ],
+    },
+    overrides
+  )
+}
+
+// 一条意见（OpinionOut）
+function opinion(id, overrides = {}) {
+  return Object.assign({ id, body: `第${id}条意见：要小花园`, created_at: '2026-12-02T02:00:00+00:00', held: false, media: [], mine: false }, overrides)
+}
+
+// 一次投票（VoteOut），默认正在投、我没投
+function vote(overrides = {}) {
+  return Object.assign(
+    {
+      id: 9,
+      unit_id: 4,
+      topic_id: 7,
+      title: '空地改成小花园',
+      status: 'open',
+      status_label: '投票中',
+      options: [
+        { id: 21, label: '同意', is_yes: true },
+        { id: 22, label: '不同意', is_yes: false },
+      ],
+      opens_at: '2026-12-05T00:00:00+00:00',
+      closes_at: '2026-12-12T12:00:00+00:00',
+      quorum_pct: 50,
+      threshold_pct: 60,
+      by_household: true,
+      roll_size: 120,
+      voted: false,
+      my_option: null,
+      channel: null,
+      result: null,
+    },
+    overrides
+  )
+}
+
+// 投票的结果（ResultOut）：少于 5 票时没有 counts
+function voteResult(overrides = {}) {
+  return Object.assign({ ballots: 80, roll_size: 120, turnout_pct: 66.7, quorum_met: true, passed: true, counts: { 21: 60, 22: 20 } }, overrides)
+}
+
+// 名册上的一条（RollEntryOut）
+function rollEntry(overrides = {}) {
+  return Object.assign({ id: 31, unit_id: 41, name: '刘阿姨', household: '3栋2单元501', status: 'claimed', version: 1 }, overrides)
+}
+
 module.exports = {
+  unitBrief,
+  topic,
+  topicEvent,
+  sitting,
+  topicDetail,
+  opinion,
+  vote,
+  voteResult,
+  rollEntry,
   created,
   UNIT,
   UNIT_BRIEF,

@@ -294,6 +294,10 @@ Component({
       wx.navigateTo({ url: '/pages/stats/stats' })
     },
 
+    onTopics() {
+      wx.navigateTo({ url: '/pages/topics/list' })
+    },
+
     onStaff() {
       wx.navigateTo({ url: '/pages/staff/staff' })
     },

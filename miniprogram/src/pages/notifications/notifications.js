@@ -2,9 +2,13 @@
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 
+// 议题与投票的消息：收件箱里的消息不带议题、投票的编号（订阅消息本身直接打开那一页），点开去议题列表
+const TOPIC_GROUPS = { vote_opened: 'voting', vote_closing: 'voting', topic_published: 'decided' }
+
 function view(n) {
   return {
     id: n.id,
+    topicsGroup: TOPIC_GROUPS[n.template] || '',
     title: n.title || '',
     body: n.body || '',
     ticketId: n.ticket_id || '',
@@ -79,6 +83,7 @@ Component({
           .catch(() => {})
       }
       if (item.ticketId) wx.navigateTo({ url: `/pages/ticket/ticket?id=${item.ticketId}` })
+      else if (item.topicsGroup) wx.navigateTo({ url: `/pages/topics/list?group=${item.topicsGroup}` })
       return marking
     },
 

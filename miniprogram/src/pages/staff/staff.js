@@ -193,5 +193,14 @@ Component({
     onModeration() {
       wx.navigateTo({ url: '/pages/moderation/moderation' })
     },
+
+    // 确认住址的岗位与审核的相同（服务器：网格员、干部；负责人、管理员）
+    onClaims() {
+      wx.navigateTo({ url: '/pages/topics/claims' })
+    },
+
+    onFollows() {
+      wx.navigateTo({ url: '/pages/topics/follows' })
+    },
   },
 })
