@@ -18,6 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..auth.actor import Actor
+from ..cache import ProcessCache
 from ..db_setup import insert_skipping_duplicates
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -230,9 +231,9 @@ def _roll_users(vote: Vote) -> list[int]:
     return sorted(set(db.session.execute(direct.union(members)).scalars()))
 
 
-def entry_of(vote: Vote, actor: Actor) -> int | None:
+def entry_of(vote, actor: Actor, lock: bool = False) -> int | None:
     """The roll entry the actor votes as: their own (by person) or their household's; None
-    when they are not on the vote's roll."""
+    when they are not on the vote's roll. `lock`: the entry's row locked for this cast."""
     frozen = sa.select(VoteRoll.entry_id).where(VoteRoll.vote_id == vote.id)
     if vote.by_household:
         mine = sa.select(RollEntry.unit_id, RollEntry.household).where(
@@ -242,7 +243,8 @@ def entry_of(vote: Vote, actor: Actor) -> int | None:
         query = query.where(RollEntry.id.in_(frozen))
     else:
         query = sa.select(RollEntry.id).where(RollEntry.user_id == actor.id, RollEntry.id.in_(frozen))
-    return db.session.execute(query.order_by(RollEntry.id).limit(1)).scalar()
+    query = query.order_by(RollEntry.id).limit(1)
+    return db.session.execute(query.with_for_update() if lock else query).scalar()
 
 
 def _entry_for(vote: Vote, actor: Actor) -> int:
@@ -252,15 +254,21 @@ def _entry_for(vote: Vote, actor: Actor) -> int:
     return entry_id
 
 
-def _ref(vote: Vote, entry_id: int) -> str:
+def _ref(vote, entry_id: int) -> str:
     return hmac.new(bytes.fromhex(vote.secret), f"{vote.id}:{entry_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def _locked_open(vote_id: int) -> Vote:
+_votes = Vote.__table__
+# What a cast reads of its vote, as one Core row (no ORM object, no options loaded with it).
+_FOR_CAST = sa.select(_votes.c.id, _votes.c.unit_id, _votes.c.status, _votes.c.opens_at, _votes.c.closes_at,
+                      _votes.c.secret, _votes.c.by_household).where(_votes.c.id == sa.bindparam("vote_id"))
+_option_ids = ProcessCache("vote_options", watch=(VoteOption,), ttl_setting=None, max_entries=10_000)
+
+
+def _locked_open(vote_id: int):
     """The vote, read under a shared lock: a cast waits for a close in progress and then
     finds it closed (MySQL; SQLite writers are one at a time anyway)."""
-    vote = db.session.execute(sa.select(Vote).where(Vote.id == vote_id).with_for_update(read=True)
-                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    vote = db.session.execute(_FOR_CAST.with_for_update(read=True), {"vote_id": vote_id}).first()
     if vote is None:
         raise NotFound("投票不存在", key="vote_not_found")
     now = utcnow()
@@ -269,22 +277,33 @@ def _locked_open(vote_id: int) -> Vote:
     return vote
 
 
+def _check_option(vote_id: int, option_id: int) -> None:
+    """The option is the vote's: its options are frozen once it opens, so each process keeps them."""
+    ids = _option_ids.get(vote_id, lambda: frozenset(db.session.execute(
+        sa.select(VoteOption.id).where(VoteOption.vote_id == vote_id)).scalars()))
+    if option_id not in ids:
+        raise Invalid("选项不存在", key="invalid_option")
+
+
 def cast(vote_id: int, actor: Actor, option_id: int) -> None:
     """An online ballot by the actor's roll entry; casting again replaces it (the last one
-    counts). Refused off the roll, outside the window, and for an entry that voted on paper."""
+    counts). Refused off the roll, outside the window, and for an entry that voted on paper.
+    Four statements: the vote (shared lock), the actor's entry (locked), who voted, what."""
     vote = _locked_open(vote_id)
-    if option_id not in {o.id for o in options_of(vote)}:
-        raise Invalid("选项不存在", key="invalid_option")
-    entry_id = _entry_for(vote, actor)
-    _record(vote, entry_id, option_id, "online", user_id=actor.id)
+    _check_option(vote.id, option_id)
+    entry_id = entry_of(vote, actor, lock=True)
+    if entry_id is None:
+        raise Forbidden("您不在本次投票的名册上", key="not_on_roll")
+    _record(vote, entry_id, option_id, "online", user_id=actor.id, locked=True)
 
 
-def _record(vote: Vote, entry_id: int, option_id: int, channel: str, user_id: int | None = None,
-            clerk_id: int | None = None) -> None:
+def _record(vote, entry_id: int, option_id: int, channel: str, user_id: int | None = None,
+            clerk_id: int | None = None, locked: bool = False) -> None:
     conn = db.session.connection()
-    # One cast of an entry at a time (its row locked; MySQL): concurrent duplicate-skipping
-    # INSERTs of one key otherwise deadlock each other when the first commits.
-    conn.execute(sa.select(RollEntry.id).where(RollEntry.id == entry_id).with_for_update())
+    if not locked:
+        # One cast of an entry at a time (its row locked; MySQL): concurrent duplicate-skipping
+        # INSERTs of one key otherwise deadlock each other when the first commits.
+        conn.execute(sa.select(RollEntry.id).where(RollEntry.id == entry_id).with_for_update())
     new_voter = conn.execute(insert_skipping_duplicates(Voter.__table__, "vote_id", "entry_id"), {
         "vote_id": vote.id, "entry_id": entry_id, "channel": channel, "user_id": user_id,
         "recorded_by": clerk_id}).rowcount == 1
@@ -315,8 +334,7 @@ def enter_paper(vote_id: int, actor: Actor, entry_id: int, option_id: int) -> No
     vote = _locked_open(vote_id)
     if not staff_roles_in(actor, _unit(vote.unit_id)) & rules.CLERKS:
         raise Forbidden("只有本单位的工作人员可以录入纸质选票", key="forbidden")
-    if option_id not in {o.id for o in options_of(vote)}:
-        raise Invalid("选项不存在", key="invalid_option")
+    _check_option(vote.id, option_id)
     on_roll = db.session.execute(sa.select(VoteRoll.entry_id).where(
         VoteRoll.vote_id == vote.id, VoteRoll.entry_id == entry_id)).scalar()
     if on_roll is None:
