@@ -1,5 +1,5 @@
-"""The one process cache: values kept per app for a bounded time, dropped whole when a
-flush or commit in this process changed a model the cache watches.
+"""The one process cache: values kept per app for a bounded time, dropped whole when this
+process writes a row of a model the cache watches.
 
 Rows that change a few times a year (units, categories, boundaries) are read by every
 request; each process keeps them instead of joining them into every query. A change made
@@ -17,9 +17,7 @@ from typing import Any, Callable, Hashable, Iterable
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session, object_session
 
-_CHANGED = "gongzhi.cache.changed"  # session.info: the caches a write of this transaction dropped
 _ALL: list["ProcessCache"] = []
 
 
@@ -89,28 +87,19 @@ def forget_all() -> None:
 
 
 def _changed(cache: "ProcessCache"):
-    def listener(_mapper, _connection, target) -> None:
-        """A watched row was written: drop the cache now (the transaction that wrote it reads
-        it anew) and again when the transaction ends (values read in between may hold what it
-        then rolls back)."""
+    def listener(_mapper, _connection, _target) -> None:
+        """A watched row was written: drop the cache now, so the transaction that wrote it
+        reads it anew. (One that then rolls back may leave a value it read in between for
+        the cache's time limit: the rows these caches hold are written by staff, rarely.)"""
         cache.clear()
-        session = object_session(target)
-        if session is not None:
-            session.info.setdefault(_CHANGED, set()).add(cache)
 
     return listener
 
 
 def _watch(cache: "ProcessCache") -> None:
-    """Mapper events on the watched models only: a flush of anything else costs nothing."""
+    """Mapper events on the watched models only: a flush of anything else, and every request
+    that writes nothing, cost nothing (no session-wide listener)."""
     listener = _changed(cache)
     for model in cache.watch:
         for name in ("after_insert", "after_update", "after_delete"):
             event.listen(model, name, listener)
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _drop_changed(session):
-    for cache in session.info.pop(_CHANGED, ()):
-        cache.clear()
