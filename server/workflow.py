@@ -20,15 +20,17 @@ import contextvars
 import enum
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict, Forbidden
+from .timeutil import UTCDateTime, utcnow
 
 SAME = "same"  # Rule.to: the action leaves the state as it is (it changes something else)
 SYSTEM = "system"  # the role of the timers: never a person's
@@ -255,13 +257,25 @@ def _refuse_bulk_writes_outside(state):
 
 # --- events ------------------------------------------------------------------------------
 
+
+class EventColumns:
+    """The columns every history table has beside its id, its subject and its states: who
+    acted (in which role), the note, whether the public sees it, what it recorded, when."""
+
+    action: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
 def append_event(event_model, subject_column: str, subject, action: str, from_state, actor, role: str, *,
                  to_state=None, note: str = "", public: bool = True, data: dict | None = None,
                  state_attr: str = "status"):
     """The one event writer: a history row for `subject` (flushed first, so it has its id
     and its change is written before its history). Returns the new row's id."""
     from .extensions import db
-    from .timeutil import utcnow
 
     flush()
     values = {subject_column: subject.id, "action": action, "from_status": from_state,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from ..workflow import append_only
+from ..workflow import EventColumns, append_only
 from .lifecycle import Status
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Ticket(db.Model):
 
 
 @append_only
-class TicketEvent(db.Model):
+class TicketEvent(EventColumns, db.Model):
     """One action on a ticket. Appended, never updated or deleted."""
 
     __tablename__ = "ticket_events"
@@ -95,17 +95,10 @@ class TicketEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(sa.String(20))
     from_status: Mapped[Status | None] = mapped_column(
         sa.Enum(Status, name="event_from_status", native_enum=False, create_constraint=True, length=20))
     to_status: Mapped[Status] = mapped_column(
         sa.Enum(Status, name="event_to_status", native_enum=False, create_constraint=True, length=20))
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    actor_role: Mapped[str] = mapped_column(sa.String(20))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    public: Mapped[bool] = mapped_column(default=True)
-    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped["User | None"] = relationship()
 

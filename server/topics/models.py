@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from ..workflow import append_only
+from ..workflow import EventColumns, append_only
 
 
 class TopicStatus(str, enum.Enum):
@@ -60,7 +60,7 @@ class Topic(db.Model):
 
 
 @append_only
-class TopicEvent(db.Model):
+class TopicEvent(EventColumns, db.Model):
     """One step of a topic: minutes in the note, attachments (photo ids) in data."""
 
     __tablename__ = "topic_events"
@@ -68,14 +68,8 @@ class TopicEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topics.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(sa.String(20))
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str] = mapped_column(sa.String(20))
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    actor_role: Mapped[str] = mapped_column(sa.String(20))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    public: Mapped[bool] = mapped_column(default=True)
-    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from ..workflow import append_only
+from ..workflow import EventColumns, append_only
 
 
 class VoteStatus(str, enum.Enum):
@@ -154,7 +154,7 @@ class Ballot(db.Model):
 
 
 @append_only
-class VoteEvent(db.Model):
+class VoteEvent(EventColumns, db.Model):
     """A vote's history: opened, closed, cancelled, paper ballots entered (never whose)."""
 
     __tablename__ = "vote_events"
@@ -162,12 +162,5 @@ class VoteEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(sa.String(20))
     from_status: Mapped[str | None] = mapped_column(sa.String(12))
     to_status: Mapped[str] = mapped_column(sa.String(12))
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    actor_role: Mapped[str] = mapped_column(sa.String(20))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    public: Mapped[bool] = mapped_column(default=True)
-    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
