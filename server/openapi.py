@@ -30,6 +30,8 @@ class ErrorDetails(Schema):
     media = fields.Integer(metadata={"description": "invalid_media: the photo's id"})
     policy_version = fields.String(metadata={"description": "consent_required: the policy to agree to"})
     errcode = fields.Integer(metadata={"description": "WeChat's refusals (login, phone): WeChat's own errcode"})
+    problems = fields.List(fields.String(), metadata={"description": "invalid_roll: what is wrong, row by row"})
+    field = fields.String(metadata={"description": "text_required, text_too_long: the field, in Chinese"})
 
 
 class ErrorSchema(Schema):

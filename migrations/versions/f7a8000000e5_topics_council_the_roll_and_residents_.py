@@ -161,6 +161,7 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('media', sa.JSON(), nullable=True),
     sa.Column('held', sa.Boolean(), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
     sa.Column('reply', sa.Text(), nullable=False),
     sa.Column('replied_by', sa.Integer(), nullable=True),
     sa.Column('created_at', server.timeutil.UTCDateTime(), nullable=False),

@@ -12,6 +12,7 @@ from .schemas import (
     FollowList,
     HotspotArgs,
     HotspotList,
+    ModerateOpinionIn,
     OpinionIn,
     OpinionOut,
     OpinionPage,
@@ -60,7 +61,7 @@ def _opinion(opinion, actor) -> dict:
               "thumbnail_url": base + url_path(m["thumb_key"]) + signing.query(m["thumb_key"])}
              for m in opinion.media or ()]
     return {"id": opinion.id, "body": opinion.body, "mine": actor is not None and opinion.user_id == actor.id,
-            "held": opinion.held, "media": media, "reply": opinion.reply, "created_at": opinion.created_at}
+            "held": opinion.held, "hidden": opinion.hidden, "media": media, "reply": opinion.reply, "created_at": opinion.created_at}
 
 
 @blp.get("/topics")
@@ -146,6 +147,18 @@ def add_opinion(body, topic_id):
 def reply_opinion(body, opinion_id):
     actor = sessions.viewer()
     return _opinion(operations.reply_opinion(queries.readable_opinion(opinion_id, actor), actor, body["reply"]), actor)
+
+
+@blp.post("/opinions/<int:opinion_id>/moderate")
+@sessions.login_required
+@blp.arguments(ModerateOpinionIn())
+@blp.response(200, OpinionOut)
+@blp.doc(security=BEARER)
+def moderate_opinion(body, opinion_id):
+    """A held opinion approved (public, counted) or refused with a reason, by a moderator of the unit."""
+    actor = sessions.viewer()
+    opinion = queries.readable_opinion(opinion_id, actor)
+    return _opinion(operations.moderate_opinion(opinion, actor, body["approve"], body["reason"]), actor)
 
 
 @blp.post("/topics/<int:topic_id>/council")

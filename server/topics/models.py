@@ -85,6 +85,7 @@ class Opinion(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     media: Mapped[list | None] = mapped_column(sa.JSON)  # [{"id", "key", "thumb_key"}]
     held: Mapped[bool] = mapped_column(default=False)
+    hidden: Mapped[bool] = mapped_column(default=False)  # a moderator refused it: its writer alone sees it
     reply: Mapped[str] = mapped_column(sa.Text, default="")  # staff's answer
     replied_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

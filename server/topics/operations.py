@@ -320,6 +320,23 @@ def count_opinion(topic: Topic) -> None:
     db.session.refresh(topic, ["opinions", "version"])
 
 
+def moderate_opinion(opinion: Opinion, actor: Actor, approve: bool, reason: str = "") -> Opinion:
+    """A held opinion (the content check said "review"): a moderator of the unit approves it
+    (it becomes public and is counted) or refuses it with a reason (its writer alone sees it)."""
+    topic = get_topic(opinion.topic_id)
+    if not staff_roles_in(actor, _unit(topic.unit_id)) & ticket_lc.MODERATORS:
+        raise Forbidden("没有权限审核该意见", key="forbidden")
+    if not opinion.held or opinion.hidden:
+        raise Conflict("该意见不在审核队列中", key="not_held")
+    if approve:
+        opinion.held = False
+        count_opinion(topic)
+    else:
+        opinion.hidden, opinion.reply, opinion.replied_by = True, _text(reason, "理由", 500), actor.id
+    flush()
+    return opinion
+
+
 def reply_opinion(opinion: Opinion, actor: Actor, reply: str) -> Opinion:
     topic = get_topic(opinion.topic_id)
     if not staff_roles_in(actor, _unit(topic.unit_id)):

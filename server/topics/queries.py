@@ -68,11 +68,12 @@ def opinions(topic: Topic, actor: Actor | None, limit: int = 50, cursor: str | N
     """Public opinions; a held one only to its writer and the unit's staff."""
     query = sa.select(Opinion).where(Opinion.topic_id == topic.id)
     staff = actor is not None and bool(staff_roles_in(actor, directory.unit(topic.unit_id)))
-    if not staff:
-        visible = Opinion.held.is_(False)
-        if actor is not None:
-            visible = sa.or_(visible, Opinion.user_id == actor.id)
-        query = query.where(visible)
+    visible = sa.and_(Opinion.held.is_(False), Opinion.hidden.is_(False))
+    if staff:
+        visible = Opinion.hidden.is_(False)
+    if actor is not None:
+        visible = sa.or_(visible, Opinion.user_id == actor.id)
+    query = query.where(visible)
     after = decode_cursor(cursor, 1)
     if after:
         query = query.where(Opinion.id > after[0])

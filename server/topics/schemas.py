@@ -75,6 +75,11 @@ class OpinionIn(Schema):
                         validate=validate.Length(max=9))
 
 
+class ModerateOpinionIn(Schema):
+    approve = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
 class ReplyIn(Schema):
     reply = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
@@ -182,7 +187,8 @@ class OpinionOut(Schema):
     id = fields.Integer()
     body = fields.String()
     mine = fields.Boolean()
-    held = fields.Boolean()
+    held = fields.Boolean(metadata={"description": "waiting for a moderator (its writer and staff see it)"})
+    hidden = fields.Boolean(metadata={"description": "refused by a moderator (its writer alone sees it)"})
     media = fields.List(fields.Nested(MediaOut))
     reply = fields.String()
     created_at = fields.DateTime()

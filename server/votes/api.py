@@ -1,10 +1,11 @@
 """Votes and the roll: thin views, one operation or query each."""
+from flask import request
 from flask_smorest import Blueprint
 
 from ..auth import sessions
-from ..errors import NotFound
+from ..errors import DomainError, NotFound
 from ..extensions import db
-from . import operations, queries
+from . import operations, queries, roll_files
 from .models import RollEntry, RollStatus, Vote
 from .schemas import (
     CancelIn,
@@ -169,6 +170,22 @@ def review(body, entry_id):
     if entry is None:
         raise NotFound("住址不存在", key="entry_not_found")
     return _entry(operations.review_home(entry, sessions.viewer(), body["confirm"], body.get("version")))
+
+
+@blp.post("/roll/import-file")
+@sessions.login_required
+@blp.arguments(UnitArgs(), location="form")
+@blp.response(201, ImportOut)
+@blp.doc(security=BEARER, requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["unit_id", "file"],
+    "properties": {"unit_id": {"type": "integer"}, "file": {"type": "string", "format": "binary"}}}}}})
+def import_roll_file(args):
+    """A roll of households as a CSV or xlsx file (first row: 户号, optionally 户主), all or nothing."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise DomainError("请选择名册文件（字段 file）", status=422, key="file_required")
+    rows = roll_files.read(upload.read(roll_files.MAX_BYTES + 1), upload.filename or "")
+    return {"added": operations.import_households(sessions.viewer(), args["unit_id"], rows)}
 
 
 @blp.post("/roll/import")

@@ -141,6 +141,7 @@ ROUTES = {
     ("GET", "/api/v1/topics/<int:topic_id>/opinions"): PUBLIC,  # held ones: the writer and staff only
     ("POST", "/api/v1/topics/<int:topic_id>/opinions"): USER,   # residents of the unit
     ("POST", "/api/v1/opinions/<int:opinion_id>/reply"): DOMAIN,
+    ("POST", "/api/v1/opinions/<int:opinion_id>/moderate"): DOMAIN,
     ("POST", "/api/v1/topics/<int:topic_id>/follow"): USER,
     ("DELETE", "/api/v1/topics/<int:topic_id>/follow"): USER,
     ("GET", "/api/v1/me/follows"): USER,
@@ -158,6 +159,7 @@ ROUTES = {
     ("GET", "/api/v1/roll/claims"): DOMAIN,
     ("POST", "/api/v1/roll/entries/<int:entry_id>/review"): DOMAIN,
     ("POST", "/api/v1/roll/import"): DOMAIN,
+    ("POST", "/api/v1/roll/import-file"): DOMAIN,
 }
 AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION, DOMAIN))
 OPEN = sorted(k for k, v in ROUTES.items() if v in (PUBLIC, O311))

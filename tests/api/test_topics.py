@@ -176,3 +176,27 @@ def test_a_deputy_follows_topics_and_tickets(client, demo, login):
     force_ticket(tid, status="accepted")
     db.session.commit()
     assert client.get("/api/v1/me/follows", headers=deputy).json["items"][0]["status_label"] == "已受理"
+
+
+def test_a_held_opinion_waits_for_a_moderator(client, demo, login):
+    from server.topics.models import Opinion
+
+    cadre, grid = login("cadre"), login("grid")
+    tid = client.post("/api/v1/topics", json={"unit_id": _unit_id("gz-demo-hq-1"), "title": "广场舞时间"},
+                      headers=cadre).json["id"]
+    _topic_action(client, cadre, tid, "solicit", until=_iso(timedelta(days=5)))
+    writer, reader = login("op-writer"), login("op-reader")
+    _home(client, writer, grid, "2栋301")
+    said = client.post(f"/api/v1/topics/{tid}/opinions", json={"body": "晚上九点以后别跳了"}, headers=writer).json
+    # As if WeChat's content check had said "review": held until a moderator decides.
+    db.session.execute(sa.update(Opinion).where(Opinion.id == said["id"]).values(held=True))
+    db.session.commit()
+    assert client.get(f"/api/v1/topics/{tid}/opinions", headers=reader).json["items"] == []
+    assert [o["id"] for o in client.get(f"/api/v1/topics/{tid}/opinions", headers=writer).json["items"]] == [said["id"]]
+    assert client.post(f"/api/v1/opinions/{said['id']}/moderate", json={"approve": True},
+                       headers=reader).status_code == 403
+    approved = client.post(f"/api/v1/opinions/{said['id']}/moderate", json={"approve": True}, headers=grid)
+    assert approved.status_code == 200 and approved.json["held"] is False
+    assert [o["id"] for o in client.get(f"/api/v1/topics/{tid}/opinions", headers=reader).json["items"]] == [said["id"]]
+    again = client.post(f"/api/v1/opinions/{said['id']}/moderate", json={"approve": False, "reason": "x"}, headers=grid)
+    assert again.status_code == 409 and again.json["message"] == "not_held"

@@ -99,3 +99,32 @@ def test_a_vote_is_cancelled_with_a_reason(client, demo, login):
     assert client.post(f"/api/v1/votes/{vote['id']}/cancel", json={"reason": " "}, headers=cadre).status_code == 422
     done = client.post(f"/api/v1/votes/{vote['id']}/cancel", json={"reason": "方案有变"}, headers=cadre)
     assert done.status_code == 200 and done.json["status"] == "cancelled"
+
+
+def test_an_admin_imports_a_roll_of_households_from_csv_or_xlsx(client, demo, login):
+    import io
+
+    from openpyxl import Workbook
+
+    admin, grid = login("admin"), login("grid")
+    compound = _unit_id("gz-demo-hq-1-1")
+
+    def upload(headers, data, filename):
+        return client.post("/api/v1/roll/import-file", headers=headers, content_type="multipart/form-data",
+                           data={"unit_id": str(compound), "file": (io.BytesIO(data), filename)})
+
+    csv_gb = "户号,户主\n1栋101,王大爷\n1栋102,李阿姨\n\n".encode("gb18030")
+    done = upload(admin, csv_gb, "名册.csv")
+    assert done.status_code == 201 and done.json["added"] == 2
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["household", "name"])
+    sheet.append(["1栋103", "赵"])
+    sheet.append(["1栋101", "王大爷"])  # already on the roll: left as it is
+    out = io.BytesIO()
+    book.save(out)
+    assert upload(admin, out.getvalue(), "roll.xlsx").json["added"] == 1
+    refused = upload(admin, "姓名\n张三\n".encode(), "bad.csv")
+    assert refused.status_code == 422 and refused.json["message"] == "invalid_roll"
+    assert upload(admin, b"PK\x03\x04not a workbook", "x.xlsx").json["message"] == "invalid_roll"
+    assert upload(grid, csv_gb, "名册.csv").status_code == 403  # admins only
