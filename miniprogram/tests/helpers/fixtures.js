@@ -349,7 +349,7 @@ function topicDetail(overrides = {}) {
 
 // 一条意见（OpinionOut）
 function opinion(id, overrides = {}) {
-  return Object.assign({ id, body: `第${id}条意见：要小花园`, created_at: '2026-12-02T02:00:00+00:00', held: false, media: [], mine: false }, overrides)
+  return Object.assign({ id, body: `第${id}条意见：要小花园`, created_at: '2026-12-02T02:00:00+00:00', held: false, hidden: false, media: [], mine: false }, overrides)
 }
 
 // 一次投票（VoteOut），默认正在投、我没投
