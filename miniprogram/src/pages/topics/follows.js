@@ -1,7 +1,9 @@
 // 我关注的：人大代表（或任何人）关注的议题和反映，各自到了哪一步。
 const api = require('../../utils/api')
+const reloadBehavior = require('../../behaviors/reload')
 
 Component({
+  behaviors: [reloadBehavior],
   data: {
     items: [],
     loading: false,
@@ -10,18 +12,6 @@ Component({
 
   methods: {
     onLoad() {
-      return this.load()
-    },
-
-    onShow() {
-      if (this._loadedOnce) this.load()
-    },
-
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh())
-    },
-
-    onRetry() {
       return this.load()
     },
 

@@ -4,11 +4,12 @@ const session = require('../../utils/session')
 const topics = require('../../utils/topics')
 const privacyBehavior = require('../../behaviors/privacy')
 const photosBehavior = require('../../behaviors/photos')
+const reloadBehavior = require('../../behaviors/reload')
 
 const MAX_OPINION = 2000
 
 Component({
-  behaviors: [privacyBehavior, photosBehavior],
+  behaviors: [reloadBehavior, privacyBehavior, photosBehavior],
 
   data: {
     topic: null,
@@ -37,19 +38,6 @@ Component({
     onLoad(query) {
       this._id = Number(query && query.id) || null
       this.setData({ isStaff: session.isStaff() })
-      return this.load()
-    },
-
-    onShow() {
-      // 从办理页、投票页回来时刷新
-      if (this._loadedOnce) this.load()
-    },
-
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh())
-    },
-
-    onRetry() {
       return this.load()
     },
 

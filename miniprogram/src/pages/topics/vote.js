@@ -2,8 +2,10 @@
 // 结束后看结果（通过与否、投票率；票数只在服务器给时显示）。不显示谁投了票。
 const api = require('../../utils/api')
 const topics = require('../../utils/topics')
+const reloadBehavior = require('../../behaviors/reload')
 
 Component({
+  behaviors: [reloadBehavior],
   data: {
     vote: null,
     choice: null,
@@ -25,18 +27,6 @@ Component({
   methods: {
     onLoad(query) {
       this._id = Number(query && query.id) || null
-      return this.load()
-    },
-
-    onShow() {
-      if (this._loadedOnce) this.load()
-    },
-
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh())
-    },
-
-    onRetry() {
       return this.load()
     },
 
