@@ -52,8 +52,10 @@ _IMAGE = {"schema": {"type": "string", "format": "binary"}}
                                            "the bucket, valid MEDIA_URL_SECONDS"}})
 def serve(key):
     """A photo by its key: anyone's when it belongs to what the public reads, else only under a
-    signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production, or
-    the bucket does, under a short-lived presigned address this answer redirects to."""
+    signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production.
+
+    With photos in a bucket (MEDIA_STORAGE=s3) the bucket sends them: the answer redirects to
+    an address of it presigned for MEDIA_URL_SECONDS."""
     # Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) the app only decides; nginx sends the bytes
     # from its internal location (deploy/nginx/gongzhi.conf).
     accel = current_app.config.get("MEDIA_ACCEL_REDIRECT_PREFIX") or ""
