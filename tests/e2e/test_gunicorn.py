@@ -71,3 +71,30 @@ def test_json_logs_hold_one_line_per_request(fake_wechat, tmp_path, accesslog):
         assert mine[0]["logger"] == "gongzhi.request" and mine[0]["path"] == path and mine[0]["status"] == status
     requests_seen = [line for line in lines if line["logger"] == "gongzhi.request"]
     assert len(requests_seen) == len(sent)  # the readiness probes are logged below INFO
+
+
+def test_photos_in_a_bucket_through_gunicorn(fake_wechat, tmp_path, s3_server):
+    """MEDIA_STORAGE=s3 from the environment: an upload lands in the bucket, its address answers
+    a redirect to a presigned address of the bucket, and the bucket sends the bytes."""
+    from tests.api.helpers import jpeg_bytes
+
+    settings = s3_server.settings()
+    env = production_env(fake_wechat, tmp_path, **settings)
+    flask(env, "db", "upgrade", "heads")
+    fake_wechat.add_login_code("s3-code", "s3-openid")
+    with Gunicorn(env) as live:
+        login = requests.post(live.base + "/api/v1/auth/login", json={"code": "s3-code"}, timeout=10)
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        res = requests.post(live.base + "/api/v1/media", headers=headers, timeout=30,
+                            files={"file": ("p.jpg", jpeg_bytes(size=(300, 200)), "image/jpeg")})
+        assert res.status_code == 201, res.text
+        assert len(s3_server.keys(settings["S3_BUCKET"])) == 2  # the photo and its thumbnail
+        first = requests.get(live.base + res.json()["url"], allow_redirects=False, timeout=10)
+        assert first.status_code == 302 and first.headers["Location"].startswith(s3_server.url + "/")
+        assert "X-Amz-Signature=" in first.headers["Location"]
+        photo = requests.get(live.base + res.json()["url"], timeout=10)  # followed to the bucket
+        assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+        assert photo.content[:2] == b"\xff\xd8"
+        # Without the service's signature the service refuses before any bucket is named.
+        bare = requests.get(live.base + res.json()["url"].split("?")[0], allow_redirects=False, timeout=10)
+        assert bare.status_code == 404 and "Location" not in bare.headers
