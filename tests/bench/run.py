@@ -544,7 +544,9 @@ def run_scale(n: int, args, workdir: str) -> dict:
         from ceiling_app import prepare
 
         prepare(url)
-        ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json")  # gunicorn's own log lines as the service's
+        # gunicorn's own log lines as the service's; its access line asked for (off by default with
+        # LOG_FORMAT=json), the bare app's only line a request.
+        ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
         with Gunicorn("tests.bench.ceiling_app:app", ceiling_env, os.path.join(workdir, f"ceiling-{n}.log"),
                       "/items/1", ports=24) as server:
             select = [f"GET\t/items/{rng.randint(1, 10_000)}\t\t" for _ in range(20_000)]
@@ -588,8 +590,8 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
             result[kind]["ceiling_page"] = ceiling_again(kind, "page")
         report(kind, result)
 
-    # One line a request, as deployed (deploy/Dockerfile, gongzhi.env.example): the app's JSON
-    # line, gunicorn's access log off. The ceiling writes gunicorn's access line, its only one.
+    # One line a request, as deployed (deploy/gunicorn.conf.py with LOG_FORMAT=json): the app's
+    # JSON line, gunicorn's access log off. The ceiling writes gunicorn's access line, its only one.
     env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="")
     logfile = os.path.join(workdir, f"service-{n}.log")
     with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
