@@ -80,10 +80,9 @@ def attach(items: Sequence[Media], subject: str, event_id: int | None = None) ->
     """Mark photos taken by `subject`, in order. Each UPDATE asks that the photo is still free,
     so of two requests racing for one photo only the first gets it; the other is refused."""
     for position, item in enumerate(items):
-        taken = db.session.execute(
-            sa.update(Media).where(Media.id == item.id, Media.attached_to.is_(None))
-            .values(attached_to=subject, event_id=event_id, position=position),
-            execution_options={"synchronize_session": False}).rowcount
+        taken = db.session.connection().execute(
+            sa.update(Media.__table__).where(Media.id == item.id, Media.attached_to.is_(None))
+            .values(attached_to=subject, event_id=event_id, position=position)).rowcount
         if taken != 1:
             raise _used(item.id)
         for name, value in (("attached_to", subject), ("event_id", event_id), ("position", position)):
