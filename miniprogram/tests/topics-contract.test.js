@@ -19,6 +19,7 @@ test('the topic and vote fixtures fit the server\'s schemas', () => {
   ok('VoteOut', fx.vote({ status: 'closed', status_label: '已结束', result: fx.voteResult({ counts: null }) }))
   ok('RollEntryOut', fx.rollEntry())
   ok('UnitBrief', fx.unitBrief(41, '花桥社区幸福里', 'compound', 4))
+  ok('SeatList', { items: [fx.seat(11, '张委员'), fx.seat(12, '李委员')] })
   // 会抓错：票数必须是整数
   expect(validate(schema('ResultOut'), fx.voteResult({ counts: { 21: 'many' } })).join('\n')).toMatch(/integer/)
 })
@@ -42,4 +43,18 @@ test('list groups and council votes are the server\'s enums', () => {
   const councilVotes = doc.components.schemas.SessionIn.properties.votes.additionalProperties.enum
   expect(topics.COUNCIL_CHOICES.map((c) => c.value).sort()).toEqual(councilVotes.slice().sort())
   expect(Object.keys(topics.METHOD).sort()).toEqual(doc.components.schemas.ResidentsIn.properties.method.enum.slice().sort())
+})
+
+test('every topic stage and the council sitting take photos (media), as the manage page sends them', () => {
+  const stages = Object.keys(doc.paths)
+    .map((p) => /^\/api\/v1\/topics\/\{topic_id\}\/([a-z_]+)$/.exec(p))
+    .filter(Boolean)
+    .map((m) => m[1])
+    .filter((a) => ['opinions', 'follow'].indexOf(a) < 0)
+  expect(stages).toContain('council')
+  stages.forEach((a) => {
+    const ref = doc.paths[`/api/v1/topics/{topic_id}/${a}`].post.requestBody.content['application/json'].schema.$ref
+    const media = doc.components.schemas[ref.split('/').pop()].properties.media
+    expect([a, media && media.maxItems]).toEqual([a, 9])
+  })
 })

@@ -1,5 +1,5 @@
-// 工作人员办理议题：只有 allowed_actions 里的步骤，每步有自己的表；议事会记名表决；网上投票的开始、结束、取消；
-// 纸质选票。
+// 工作人员办理议题：只有 allowed_actions 里的步骤，每步有自己的表（可带照片）；议事会记名表决（名单取自服务器，
+// 取不到时按编号填；可带照片）；网上投票的开始、结束、取消；纸质选票。
 const { createWx, NETWORK_FAIL, lastToast, error } = require('./helpers/wx')
 const { loadPage, render, settle, tap, text } = require('./helpers/page')
 const fx = require('./helpers/fixtures')
@@ -211,16 +211,88 @@ test('a refusal with its own key is said in Chinese (the solicit window)', async
 })
 
 describe('a council sitting', () => {
+  const SEATS = [fx.seat(11, '张委员'), fx.seat(12, '李委员'), fx.seat(13, '王委员')]
+  let seats
   beforeEach(() => {
     detail = fx.topicDetail({ status: 'deliberating', status_label: '议事会商议', allowed_actions: ['decide'] })
+    seats = SEATS
+    wx.__server.on('GET', '/council', () => (seats === NETWORK_FAIL ? NETWORK_FAIL : { items: seats }))
     wx.__server.on('POST', '/topics/:id/council', (req) => ({ status: 201, body: fx.sitting({ passed: true }) }))
   })
 
-  test('members added by number, present ticked, each votes; sent named by seat; the list is kept for next time', async () => {
+  async function openCouncil() {
     const page = await open()
+    tap(page, '#open-council')
+    await settle()
+    return page
+  }
+
+  test('the unit\'s members are listed when the form opens: present ticked, each votes, sent named by seat', async () => {
+    const page = await open()
+    expect(page.querySelector('#motion')).toBeUndefined()
+    expect(wx.__server.calls('GET', '/council')).toHaveLength(0)
+    tap(page, '#open-council')
+    await settle()
+    expect(wx.__server.calls('GET', '/council').map((c) => c.query)).toEqual([{ unit_id: '4' }])
+    expect(text(page, '#present-11')).toBe('张委员（未出席）')
+    expect(text(page, '#present-13')).toBe('王委员（未出席）')
+    // 有名单就不用按编号填
+    expect(page.querySelector('#seat-id')).toBeUndefined()
+    expect(page.querySelector('#council-notice')).toBeUndefined()
+
     tap(page, '#record-session')
     await settle()
     expect(text(page, '#council-error')).toBe('请写上表决的事项（动议）')
+    input(page, '#motion', '同意改成小花园')
+    await settle()
+    tap(page, '#record-session')
+    await settle()
+    expect(text(page, '#council-error')).toBe('请勾出出席的成员')
+    tap(page, '#present-11')
+    tap(page, '#present-12')
+    await settle()
+    expect(text(page, '#present-11')).toBe('✓ 张委员（出席）')
+    tap(page, '#record-session')
+    await settle()
+    expect(text(page, '#council-error')).toBe('每位出席的成员都要选同意、反对或弃权')
+    // 王委员没来
+    tap(page, '#vote-11-yes')
+    tap(page, '#vote-12-abstain')
+    await settle()
+    expect(page.data.council.members[0].vote).toBe('yes')
+    tap(page, '#record-session')
+    await settle()
+    const calls = wx.__server.calls('POST', '/topics/7/council')
+    expect(calls.map((c) => c.data)).toEqual([{ motion: '同意改成小花园', present: [11, 12], votes: { 11: 'yes', 12: 'abstain' }, minutes: '', version: 3 }])
+    expect(calls[0].data).not.toHaveProperty('media')
+    expect(lastToast(wx)).toBe('表决通过')
+    // 下一项动议：出席的还是这些人，表决重新选
+    expect(page.data.council.motion).toBe('')
+    expect(page.data.council.members.map((m) => [m.id, m.present, m.vote])).toEqual([[11, true, ''], [12, true, ''], [13, false, '']])
+    // 服务器的名单不存本机
+    expect(wx.__storage.gz_council_4).toBeUndefined()
+  })
+
+  test('folding the form keeps what was filled; opening again does not fetch the list twice', async () => {
+    const page = await openCouncil()
+    input(page, '#motion', '同意改成小花园')
+    tap(page, '#present-12')
+    await settle()
+    tap(page, '#council-cancel')
+    await settle()
+    expect(page.querySelector('#motion')).toBeUndefined()
+    tap(page, '#open-council')
+    await settle()
+    expect(page.data.council.motion).toBe('同意改成小花园')
+    expect(text(page, '#present-12')).toBe('✓ 李委员（出席）')
+    expect(wx.__server.calls('GET', '/council')).toHaveLength(1)
+  })
+
+  test('an empty list: members added by number, and that list is kept on this phone for next time', async () => {
+    seats = []
+    const page = await openCouncil()
+    expect(text(page, '#council-notice')).toContain('还没有本单位议事会成员的名单')
+    expect(page.querySelector('#council-reload')).toBeUndefined()
     input(page, '#motion', '同意改成小花园')
     ;[[11, '张委员'], [12, '李委员'], [13, '王委员']].forEach(([id, name]) => {
       input(page, '#seat-id', String(id))
@@ -228,27 +300,43 @@ describe('a council sitting', () => {
       tap(page, '#add-seat')
     })
     await settle()
-    tap(page, '#record-session')
-    await settle()
-    expect(text(page, '#council-error')).toBe('每位出席的成员都要选同意、反对或弃权')
-    // 王委员没来
+    // 按编号加的算出席
     tap(page, '#present-13')
     tap(page, '#vote-11-yes')
     tap(page, '#vote-12-abstain')
     await settle()
     tap(page, '#record-session')
     await settle()
-    const calls = wx.__server.calls('POST', '/topics/7/council')
-    expect(calls.map((c) => c.data)).toEqual([{ motion: '同意改成小花园', present: [11, 12], votes: { 11: 'yes', 12: 'abstain' }, minutes: '', version: 3 }])
-    expect(lastToast(wx)).toBe('表决通过')
+    expect(wx.__server.calls('POST', '/topics/7/council').map((c) => c.data)).toEqual([{ motion: '同意改成小花园', present: [11, 12], votes: { 11: 'yes', 12: 'abstain' }, minutes: '', version: 3 }])
     expect(wx.__storage.gz_council_4).toEqual([{ id: 11, name: '张委员' }, { id: 12, name: '李委员' }, { id: 13, name: '王委员' }])
 
-    const again = await open()
+    const again = await openCouncil()
     expect(again.data.council.members.map((m) => m.name)).toEqual(['张委员', '李委员', '王委员'])
   })
 
+  test('the list fails to load: told in Chinese, typing numbers still works, and 再取一次名单 brings the list', async () => {
+    seats = NETWORK_FAIL
+    const page = await openCouncil()
+    await settle(10)
+    expect(text(page, '#council-notice')).toBe('没取到议事会成员名单（网络不好，请稍后再试），可以再取一次，或按成员编号填写')
+    input(page, '#seat-id', '12')
+    tap(page, '#add-seat')
+    await settle()
+    expect(text(page, '#present-12')).toBe('✓ 成员12号（出席）')
+
+    seats = SEATS
+    tap(page, '#council-reload')
+    await settle()
+    expect(page.querySelector('#council-notice')).toBeUndefined()
+    expect(page.querySelector('#seat-id')).toBeUndefined()
+    // 已经勾的出席留着，名字换成名单上的
+    expect(text(page, '#present-12')).toBe('✓ 李委员（出席）')
+    expect(text(page, '#present-11')).toBe('张委员（未出席）')
+  })
+
   test('a seat number must be a number and not twice', async () => {
-    const page = await open()
+    seats = []
+    const page = await openCouncil()
     input(page, '#seat-id', 'abc')
     tap(page, '#add-seat')
     await settle()
@@ -264,7 +352,8 @@ describe('a council sitting', () => {
 
   test('a seat that is not on the council: the refusal in Chinese', async () => {
     wx.__server.on('POST', '/topics/:id/council', error(422, 'invalid_session', '出席和表决的须是本单位议事会成员'))
-    const page = await open()
+    seats = []
+    const page = await openCouncil()
     input(page, '#motion', '动议')
     input(page, '#seat-id', '99')
     tap(page, '#add-seat')
@@ -274,6 +363,177 @@ describe('a council sitting', () => {
     tap(page, '#record-session')
     await settle()
     expect(lastToast(wx)).toBe('出席和表决的须是本单位议事会成员')
+  })
+
+  test('photos of the sitting are uploaded first and sent in media, then cleared', async () => {
+    const page = await openCouncil()
+    tap(page, '#add-photo')
+    await settle()
+    tap(page, '#add-photo')
+    await settle()
+    expect(wx.chooseMedia).toHaveBeenCalledTimes(2)
+    input(page, '#motion', '同意改成小花园')
+    tap(page, '#present-11')
+    await settle()
+    tap(page, '#vote-11-yes')
+    await settle()
+    tap(page, '#record-session')
+    await settle()
+    expect(wx.__server.calls('POST', '/media')).toHaveLength(2)
+    expect(wx.__server.calls('POST', '/topics/7/council').map((c) => c.data)).toEqual([{ motion: '同意改成小花园', present: [11], votes: { 11: 'yes' }, minutes: '', version: 3, media: [1, 2] }])
+    expect(page.data.photos).toEqual([])
+    expect(page.querySelector('#council .photo-failed')).toBeUndefined()
+  })
+
+  test('a step opened meanwhile has its own photos; the sitting\'s come back with its form', async () => {
+    detail = fx.topicDetail({ status: 'deliberating', status_label: '议事会商议', allowed_actions: ['decide'] })
+    const page = await openCouncil()
+    tap(page, '#add-photo')
+    await settle()
+    expect(page.data.photos).toHaveLength(1)
+    tap(page, '#step-decide')
+    await settle()
+    // 一次只开一张表
+    expect(page.querySelector('#motion')).toBeUndefined()
+    expect(page.data.photos).toEqual([])
+    tap(page, '#passed-yes')
+    await settle()
+    tap(page, '#step-submit')
+    await settle()
+    expect(sent('decide')).toEqual([{ passed: true, note: '', version: 3 }])
+    expect(sent('decide')[0]).not.toHaveProperty('media')
+    tap(page, '#open-council')
+    await settle()
+    expect(page.data.photos.map((p) => [p.id, p.state])).toEqual([[1, 'done']])
+  })
+  test('a photo still uploading when the form is folded keeps its id for when the form comes back', async () => {
+    const page = await openCouncil()
+    // 上传先挂着，表收起来以后才传完
+    const held = []
+    const upload = wx.uploadFile
+    wx.uploadFile = jest.fn((opts) => held.push(opts))
+    tap(page, '#add-photo')
+    await settle()
+    expect(held).toHaveLength(1)
+    tap(page, '#council-cancel')
+    await settle()
+    wx.uploadFile = upload
+    wx.uploadFile(held[0])
+    await settle()
+    tap(page, '#open-council')
+    await settle()
+    expect(page.data.photos.map((p) => [p.id, p.state])).toEqual([[1, 'done']])
+    input(page, '#motion', '动议')
+    tap(page, '#present-12')
+    await settle()
+    tap(page, '#vote-12-no')
+    await settle()
+    tap(page, '#record-session')
+    await settle()
+    expect(wx.__server.calls('POST', '/media')).toHaveLength(1)
+    expect(wx.__server.calls('POST', '/topics/7/council')[0].data.media).toEqual([1])
+  })
+})
+
+describe('photos with a step', () => {
+  test('picked photos are uploaded (each with its own key) and their ids sent with the step, then cleared', async () => {
+    const page = await open()
+    tap(page, '#step-propose')
+    await settle()
+    tap(page, '#add-photo')
+    await settle()
+    tap(page, '#add-photo')
+    await settle()
+    expect(page.data.photos.map((p) => p.state)).toEqual(['done', 'done'])
+    expect(page.querySelectorAll('#step-form .photo')).toHaveLength(3)
+    input(page, '#step-note', '支部会议记录见图')
+    await settle()
+    tap(page, '#step-submit')
+    await settle()
+    const uploads = wx.__server.calls('POST', '/media')
+    expect(uploads).toHaveLength(2)
+    expect(uploads[0].header['Idempotency-Key']).not.toBe(uploads[1].header['Idempotency-Key'])
+    expect(sent('propose')).toEqual([{ note: '支部会议记录见图', version: 3, media: [1, 2] }])
+    expect(lastToast(wx)).toBe('已支部提议')
+    expect(page.querySelector('#step-form')).toBeUndefined()
+    expect(page.data.photos).toEqual([])
+    // 下一步的表从没有照片开始
+    tap(page, '#step-withdraw')
+    await settle()
+    expect(page.data.photos).toEqual([])
+  })
+
+  test('a reason step carries photos too; none picked means no media key', async () => {
+    const page = await open()
+    tap(page, '#step-withdraw')
+    await settle()
+    input(page, '#step-text', '业主自行解决了')
+    await settle()
+    tap(page, '#step-submit')
+    await settle()
+    expect(sent('withdraw')).toEqual([{ reason: '业主自行解决了', version: 3 }])
+    expect(sent('withdraw')[0]).not.toHaveProperty('media')
+    expect(wx.__server.calls('POST', '/media')).toHaveLength(0)
+
+    tap(page, '#step-withdraw')
+    await settle()
+    tap(page, '#add-photo')
+    await settle()
+    input(page, '#step-text', '现场已经清理')
+    await settle()
+    tap(page, '#step-submit')
+    await settle()
+    expect(sent('withdraw')[1]).toEqual({ reason: '现场已经清理', version: 3, media: [1] })
+  })
+
+  test('an upload that fails keeps the form and says so in Chinese; sending again uploads with the same key', async () => {
+    let online = false
+    let uploads = 0
+    wx.__server.on('POST', '/media', () => {
+      if (!online) return NETWORK_FAIL
+      uploads += 1
+      return { status: 201, body: fx.media(40 + uploads, { width: 1280, height: 960 }) }
+    })
+    const page = await open()
+    tap(page, '#step-propose')
+    await settle()
+    tap(page, '#add-photo')
+    await settle(10)
+    input(page, '#step-note', '见图')
+    await settle()
+    tap(page, '#step-submit')
+    await settle(10)
+    expect(text(page, '#step-error')).toBe('有照片没传上去（网络不好，请稍后再试），填的内容都还在，请再点一次')
+    expect(sent('propose')).toEqual([])
+    expect(page.querySelector('#step-form')).toBeDefined()
+    expect(page.data.form.note).toBe('见图')
+    expect(text(page, '#step-form .photo-failed')).toBe('没传上去')
+
+    online = true
+    tap(page, '#step-submit')
+    await settle()
+    expect(sent('propose')).toEqual([{ note: '见图', version: 3, media: [41] }])
+    const keys = new Set(wx.__server.calls('POST', '/media').map((c) => c.header['Idempotency-Key']))
+    expect(keys.size).toBe(1)
+    expect(page.querySelector('#step-form')).toBeUndefined()
+  })
+
+  test('a refused step keeps its photos (already uploaded) for the next try', async () => {
+    wx.__server.on('POST', '/topics/:id/:action', error(422, 'invalid_window', '征求意见至少三天、至多六十天'))
+    const page = await open()
+    tap(page, '#step-solicit')
+    await settle()
+    tap(page, '#add-photo')
+    await settle()
+    tap(page, '#step-submit')
+    await settle()
+    expect(lastToast(wx)).toContain('征求意见至少三天')
+    expect(page.data.photos.map((p) => p.id)).toEqual([1])
+    wx.__server.on('POST', '/topics/:id/:action', (req) => answer(fx.topic({ status: 'soliciting', version: 4 })))
+    tap(page, '#step-submit')
+    await settle()
+    expect(wx.__server.calls('POST', '/media')).toHaveLength(1)
+    expect(sent('solicit')[1].media).toEqual([1])
   })
 })
 

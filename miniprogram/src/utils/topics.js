@@ -252,7 +252,14 @@ function getUnit() {
   return currentUnit
 }
 
-// 议事会成员（编号与称呼）：服务器没有列出成员的接口，上次记录时用过的名单存在本机，下次带出来
+// 一个单位的议事会成员（GET /council，公开：成员的名字和表决都是公开的）
+function loadCouncil(unitId) {
+  return api.get('/council', { unit_id: unitId }).then((res) =>
+    ((res && res.items) || []).map((s) => ({ id: s.id, name: s.name || `成员${s.id}号` }))
+  )
+}
+
+// 取不到名单（或名单是空的）时，工作人员按编号填；填过的名单存在本机，下次带出来
 const COUNCIL_KEY = 'gz_council_'
 
 function councilMembers(unitId) {
@@ -274,6 +281,7 @@ function saveCouncilMembers(unitId, members) {
 
 module.exports = {
   canPropose,
+  loadCouncil,
   councilMembers,
   saveCouncilMembers,
   ACTION,

@@ -332,6 +332,11 @@ function sitting(overrides = {}) {
   )
 }
 
+// 议事会的一位成员（SeatOut，GET /council 的一项）
+function seat(id, name, overrides = {}) {
+  return Object.assign({ id, unit_id: 4, name }, overrides)
+}
+
 // 议题的详情（TopicDetail）
 function topicDetail(overrides = {}) {
   return Object.assign(
@@ -398,6 +403,7 @@ module.exports = {
   topic,
   topicEvent,
   sitting,
+  seat,
   topicDetail,
   opinion,
   vote,

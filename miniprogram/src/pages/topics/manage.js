@@ -1,8 +1,10 @@
-// 工作人员办理议题：按服务器 allowed_actions 推进（每一步有自己的表），记录议事会的表决（记名），
-// 开始 / 结束 / 取消网上投票，录入纸质选票。
+// 工作人员办理议题：按服务器 allowed_actions 推进（每一步有自己的表，可带照片），记录议事会的表决
+// （记名，成员名单取自服务器，可带照片），开始 / 结束 / 取消网上投票，录入纸质选票。
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 const topics = require('../../utils/topics')
+const privacyBehavior = require('../../behaviors/privacy')
+const photosBehavior = require('../../behaviors/photos')
 
 const DAY_MS = 24 * 3600 * 1000
 
@@ -77,7 +79,24 @@ function bodyFor(step, f, version) {
   }
 }
 
+// 照片没传上去时给表单看的话（表里的内容都留着）
+function photoFailure(err) {
+  return `有照片没传上去（${topics.refusal(err)}），填的内容都还在，请再点一次`
+}
+
+function withMedia(body, media) {
+  return media && media.length ? Object.assign({}, body, { media }) : body
+}
+
+function councilNotice(source, loadError) {
+  if (source !== 'manual') return ''
+  if (loadError) return `没取到议事会成员名单（${loadError}），可以再取一次，或按成员编号填写`
+  return '系统里还没有本单位议事会成员的名单（请管理员设置），可以先按成员编号填写'
+}
+
 Component({
+  behaviors: [privacyBehavior, photosBehavior],
+
   data: {
     topic: null,
     vote: null,
@@ -89,8 +108,11 @@ Component({
     busy: false,
     loading: false,
     error: '',
-    // 议事会
-    council: { motion: '', minutes: '', members: [] },
+    // 照片跟着正打开的那张表：'step'（推进议题）或 'council'（议事会表决）
+    photoOwner: '',
+    // 议事会：成员名单取自服务器（source: 'server'）；取不到或是空的，按编号填（'manual'）
+    councilOpen: false,
+    council: { motion: '', minutes: '', members: [], source: '', loading: false, loadError: '', notice: '' },
     seatInput: '',
     seatName: '',
     choices: topics.COUNCIL_CHOICES,
@@ -106,6 +128,8 @@ Component({
     created() {
       this._id = null
       this._keys = api.intentKeys()
+      this._photoSets = {}
+      this._councilUnit = null
     },
   },
 
@@ -130,10 +154,9 @@ Component({
         .then((t) => {
           const topic = topics.detailView(t)
           const steps = topics.STEPS.filter((s) => topic.actions.indexOf(s.action) >= 0)
-          const members = this.data.council.members.length
-            ? this.data.council.members
-            : topics.councilMembers(topic.unitId).map((m) => Object.assign({ present: false, vote: '' }, m))
-          this.setData({ topic, steps, 'council.members': members })
+          this.setData({ topic, steps })
+          // 不再商议了（例如别人已推进），议事会的表收起
+          if (this.data.councilOpen && topic.status !== 'deliberating') this.closeCouncil()
           return topic.voteId ? api.get(`/votes/${topic.voteId}`).then((v) => this.setData({ vote: topics.voteView(v) })) : null
         })
         .then(() => this.setData({ loading: false }))
@@ -162,14 +185,64 @@ Component({
         })
     },
 
+    // —— 照片：跟着正打开的那张表 ——
+    // 换一张表时把原来那张表的照片收起来（议事会的表回来时放回去），页面上只有一个照片格子
+    switchPhotos(owner) {
+      const current = this.data.photoOwner
+      if (current === owner) return
+      if (current) this._photoSets[current] = this.data.photos
+      const photos = (owner && this._photoSets[owner]) || []
+      if (owner) delete this._photoSets[owner]
+      clearTimeout(this._undoTimer)
+      this._removed = null
+      this.setData({ photoOwner: owner, photos, photoRemoved: false })
+    },
+
+    // 收起来的照片还在上传时，传完也记下它的 id
+    updatePhoto(path, patch) {
+      const patchOne = (p) => (p.path === path ? Object.assign({}, p, patch) : p)
+      Object.keys(this._photoSets).forEach((k) => {
+        this._photoSets[k] = this._photoSets[k].map(patchOne)
+      })
+      this.setData({ photos: this.data.photos.map(patchOne) })
+    },
+
+    // 照片先传完（每张有自己的键）再发；没有照片就不带 media。传不上去时 onFail 说明，返回 null
+    attachPhotos(body, onFail) {
+      if (!this.data.photos.length) return Promise.resolve(body)
+      this.setData({ busy: true })
+      return this.uploadAllPhotos().then(
+        (media) => {
+          this.setData({ busy: false })
+          return withMedia(body, media)
+        },
+        (err) => {
+          this.setData({ busy: false })
+          onFail(photoFailure(err))
+          return null
+        }
+      )
+    },
+
     // —— 推进议题 ——
     onPickStep(e) {
       const step = topics.STEPS.find((s) => s.action === e.currentTarget.dataset.action)
+      if (this.data.councilOpen) this.closeCouncil()
+      // 新的一张表：照片也从头选
+      delete this._photoSets.step
+      if (this.data.photoOwner === 'step') this.switchPhotos('')
+      this.switchPhotos('step')
       this.setData({ step, form: blankForm(), formError: '' })
     },
 
-    onCancelStep() {
+    closeStep() {
+      if (this.data.photoOwner === 'step') this.switchPhotos('')
+      delete this._photoSets.step
       this.setData({ step: null, formError: '' })
+    },
+
+    onCancelStep() {
+      this.closeStep()
     },
 
     onFormInput(e) {
@@ -187,20 +260,80 @@ Component({
 
     onSubmitStep() {
       const step = this.data.step
-      if (!step) return Promise.resolve()
-      const body = bodyFor(step, this.data.form, this.data.topic.version)
-      if (body.error) {
-        this.setData({ formError: body.error })
+      if (!step || this.data.busy) return Promise.resolve()
+      const fields = bodyFor(step, this.data.form, this.data.topic.version)
+      if (fields.error) {
+        this.setData({ formError: fields.error })
         return Promise.resolve()
       }
-      return this.send(`/topics/${this._id}/${step.action}`, body, `${step.action}-${JSON.stringify(body)}`).then((ok) => {
-        if (!ok) return
-        this.setData({ step: null })
-        wx.showToast({ title: `已${step.label}`, icon: 'success' })
-      })
+      this.setData({ formError: '' })
+      return this.attachPhotos(fields, (message) => this.setData({ formError: message }))
+        .then((body) => body && this.send(`/topics/${this._id}/${step.action}`, body, `${step.action}-${JSON.stringify(body)}`))
+        .then((ok) => {
+          if (!ok) return
+          this.closeStep()
+          wx.showToast({ title: `已${step.label}`, icon: 'success' })
+        })
     },
 
-    // —— 议事会：成员按编号加入（服务器还没有列出成员的接口），勾出席，各自表决 ——
+    // —— 议事会：打开表时取本单位的成员名单（GET /council），点名字勾出席，各自表决 ——
+    onOpenCouncil() {
+      if (this.data.step) this.closeStep()
+      this.switchPhotos('council')
+      this.setData({ councilOpen: true, councilError: '' })
+      return this.loadCouncilMembers()
+    },
+
+    onCloseCouncil() {
+      this.closeCouncil()
+    },
+
+    // 收起表：写了的事项、纪要、勾的出席和照片都留着，再打开时接着填
+    closeCouncil() {
+      if (this.data.photoOwner === 'council') this.switchPhotos('')
+      this.setData({ councilOpen: false, councilError: '' })
+    },
+
+    onReloadCouncil() {
+      return this.loadCouncilMembers(true)
+    },
+
+    loadCouncilMembers(force) {
+      const unitId = this.data.topic && this.data.topic.unitId
+      if (!unitId) return Promise.resolve()
+      if (!force && this._councilUnit === unitId && this.data.council.source === 'server') return Promise.resolve()
+      this.setData({ 'council.loading': true })
+      const previous = this.data.council
+      // 已经勾过的出席和表决，换成新名单时留着
+      const keep = (m) => {
+        const had = previous.members.find((x) => x.id === m.id)
+        return Object.assign({ present: false, vote: '' }, m, had ? { present: had.present, vote: had.vote } : {})
+      }
+      const manual = (loadError) => {
+        const members = previous.source === 'manual' && previous.members.length ? previous.members : topics.councilMembers(unitId).map(keep)
+        this.setData({
+          'council.members': members,
+          'council.source': 'manual',
+          'council.loading': false,
+          'council.loadError': loadError,
+          'council.notice': councilNotice('manual', loadError),
+        })
+      }
+      return topics
+        .loadCouncil(unitId)
+        .then((list) => {
+          if (!list.length) return manual('')
+          this._councilUnit = unitId
+          this.setData({
+            'council.members': list.map(keep),
+            'council.source': 'server',
+            'council.loading': false,
+            'council.loadError': '',
+            'council.notice': '',
+          })
+        })
+        .catch((err) => manual(topics.refusal(err)))
+    },
     onSeatInput(e) {
       this.setData({ seatInput: e.detail.value, councilError: '' })
     },
@@ -256,13 +389,21 @@ Component({
       present.forEach((m) => {
         votes[String(m.id)] = m.vote
       })
-      const body = { motion, present: present.map((m) => m.id), votes, minutes: (c.minutes || '').trim(), version: this.data.topic.version }
-      topics.saveCouncilMembers(this.data.topic.unitId, c.members.map((m) => ({ id: m.id, name: m.name })))
-      return this.send(`/topics/${this._id}/council`, body, `council-${JSON.stringify(body)}`).then((s) => {
-        if (!s) return
-        this.setData({ 'council.motion': '', 'council.minutes': '' })
-        wx.showToast({ title: s.passed ? '表决通过' : '表决未通过', icon: 'none' })
-      })
+      const fields = { motion, present: present.map((m) => m.id), votes, minutes: (c.minutes || '').trim(), version: this.data.topic.version }
+      // 按编号填的名单存在本机，下次带出来；服务器给的名单不用存
+      if (c.source === 'manual') topics.saveCouncilMembers(this.data.topic.unitId, c.members.map((m) => ({ id: m.id, name: m.name })))
+      if (this.data.busy) return Promise.resolve()
+      this.setData({ councilError: '' })
+      return this.attachPhotos(fields, (message) => this.setData({ councilError: message }))
+        .then((body) => body && this.send(`/topics/${this._id}/council`, body, `council-${JSON.stringify(body)}`))
+        .then((s) => {
+          if (!s) return
+          // 出席的还是这些人，下一项动议重新表决
+          const members = this.data.council.members.map((m) => Object.assign({}, m, { vote: '' }))
+          delete this._photoSets.council
+          this.setData({ 'council.motion': '', 'council.minutes': '', 'council.members': members, photos: [], photoRemoved: false })
+          wx.showToast({ title: s.passed ? '表决通过' : '表决未通过', icon: 'none' })
+        })
     },
 
     // —— 网上投票 ——
