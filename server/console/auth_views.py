@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 
 from ..auth import console as console_auth
 from ..auth.models import User
@@ -11,7 +11,7 @@ from ..extensions import db
 from ..ops.ratelimit import rate_limit
 from ..paging import decode_cursor, encode_cursor
 from .models import AuditEntry
-from .web import actor, bp, page, public, record, render, signed
+from .web import actor, bp, here, page, public, record, render, signed
 
 DEV_ACCOUNTS = {"head": "街道主任（花桥街道）", "admin": "区管理员（共治示范区）", "cadre": "社区干部（花桥社区）"}
 
@@ -63,7 +63,7 @@ def _signed_in(user: User, action: str):
     from ..auth.actor import Actor
 
     token = console_auth.open_session(user, request.headers.get("User-Agent", ""))
-    g.console_new_token = token
+    here()["console_new_token"] = token
     record(action, f"user:{user.id}", None, {"address": request.remote_addr or ""}, who=Actor.of_user(user))
     return redirect(_next_target(), 303)
 
@@ -74,7 +74,7 @@ def logout():
     if found is not None:
         console_auth.revoke(found.session_id)
         record("sign_out", f"session:{found.session_id}")
-    g.console_clear_cookie = True
+    here()["console_clear_cookie"] = True
     return redirect(url_for("console.login"), 303)
 
 

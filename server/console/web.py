@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..auth import console as console_auth
@@ -104,8 +104,15 @@ class Signed:
     token_hash: str
 
 
+def here() -> dict:
+    """This request's console state (the signed-in actor, cookies to set). Kept in the
+    request's environ, not in `g`: an app context can outlive one request (a test's, a
+    command's), a request's environ cannot."""
+    return request.environ.setdefault("gongzhi.console", {})
+
+
 def signed() -> Signed | None:
-    return g.get("console")
+    return here().get("console")
 
 
 def actor() -> Actor:
@@ -117,17 +124,17 @@ def actor() -> Actor:
 
 
 def _load_session() -> None:
-    g.console = None
+    here()["console"] = None
     token = request.cookies.get(COOKIE)
     found = console_auth.find_session(token)
     if found is None:
         if token:
-            g.console_clear_cookie = True
+            here()["console_clear_cookie"] = True
         return
     user = db.session.get(User, found.user_id)
     if user is None:
         return
-    g.console = Signed(Actor.of_user(user), found.id, console_auth.hash_token(token or ""))
+    here()["console"] = Signed(Actor.of_user(user), found.id, console_auth.hash_token(token or ""))
 
 
 def roles_label(who: Actor) -> str:
@@ -218,9 +225,9 @@ def csrf_token() -> str:
     found = signed()
     if found is not None:
         return _mac("session", found.token_hash)
-    nonce = request.cookies.get(LOGIN_COOKIE) or g.get("console_login_nonce")
+    nonce = request.cookies.get(LOGIN_COOKIE) or here().get("console_login_nonce")
     if not nonce:
-        nonce = g.console_login_nonce = secrets.token_urlsafe(24)
+        nonce = here()["console_login_nonce"] = secrets.token_urlsafe(24)
     return _mac("login", nonce)
 
 
@@ -283,13 +290,13 @@ def cookie_secure() -> bool:
 @bp.after_request
 def _cookies(response):
     secure = cookie_secure()
-    token = g.get("console_new_token")
+    token = here().get("console_new_token")
     if token:
         response.set_cookie(COOKIE, token, httponly=True, secure=secure, samesite="Lax", path="/")
         response.delete_cookie(LOGIN_COOKIE, path="/", httponly=True, secure=secure, samesite="Lax")
-    elif g.get("console_clear_cookie"):
+    elif here().get("console_clear_cookie"):
         response.delete_cookie(COOKIE, path="/", httponly=True, secure=secure, samesite="Lax")
-    nonce = g.get("console_login_nonce")
+    nonce = here().get("console_login_nonce")
     if nonce and not token:
         response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, secure=secure, samesite="Lax", path="/")
     response.headers.setdefault("Cache-Control", "no-store")
@@ -328,8 +335,9 @@ def status_label(status: str) -> str:
     return lc.STATUS_LABELS[lc.Status(status)]
 
 
-def render(template: str, status: int = 200, **context):
-    return render_template(template, **context), status
+def render(template: str, code: int = 200, **context):
+    """The page, answered with `code`."""
+    return render_template(template, **context), code
 
 
 def _is_htmx() -> bool:
