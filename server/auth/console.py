@@ -59,7 +59,7 @@ def set_credentials(user: User, username: str, password: str, totp_secret: str |
     else:
         secret = crypto.decrypt(account.totp_secret_enc) or pyotp.random_base32()
     account.username, account.password_hash = username, _hasher.hash(password)
-    account.totp_secret_enc, account.totp_last_step = crypto.encrypt(secret), None
+    account.totp_secret_enc, account.totp_last_step = crypto.encrypt(secret) or "", None
     db.session.flush()
     revoke_all(user.id)
     return account, secret
@@ -147,14 +147,15 @@ def revoke(session_id: int, user_id: int | None = None) -> bool:
     query = sa.update(ConsoleSession).where(ConsoleSession.id == session_id, ConsoleSession.revoked_at.is_(None))
     if user_id is not None:
         query = query.where(ConsoleSession.user_id == user_id)
-    return db.session.execute(query.values(revoked_at=utcnow()), execution_options={"synchronize_session": False}
-                              ).rowcount == 1
+    done = db.session.execute(query.values(revoked_at=utcnow()), execution_options={"synchronize_session": False})
+    return getattr(done, "rowcount", 0) == 1
 
 
 def revoke_all(user_id: int) -> int:
-    return db.session.execute(
+    done = db.session.execute(
         sa.update(ConsoleSession).where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
+        .values(revoked_at=utcnow()), execution_options={"synchronize_session": False})
+    return int(getattr(done, "rowcount", 0))
 
 
 def sessions_of(user_id: int, limit: int = 20) -> list[ConsoleSession]:

@@ -144,7 +144,7 @@ def roles_label(who: Actor) -> str:
 def home_unit(who: Actor) -> Unit:
     """The highest unit the actor's posts cover (the dashboard's default)."""
     post = min(who.posts, key=lambda p: (p.unit.path.count("/"), p.unit.id))
-    return db.session.get(Unit, post.unit_id)
+    return unit_in_scope(post.unit_id)
 
 
 # --- loading in scope --------------------------------------------------------------------
