@@ -72,9 +72,13 @@
                  fillOpacity: level === 0 ? 0.03 : 0.06, dashArray: level > 1 ? "4 3" : null };
       },
       onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); }
-    }).addTo(map);
+    });
+    var points = data.map.tickets.map(function (t) { return [t.lat, t.lng]; });
+    // The view first: a layer added to a map without one has no pixel origin to draw from.
+    var bounds = shapes.getLayers().length ? shapes.getBounds() : (points.length ? L.latLngBounds(points) : null);
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); } else { map.setView([30.59, 114.3], 12); }
+    shapes.addTo(map);
     drawn.boundaries = shapes.getLayers().length;
-    var points = [];
     data.map.tickets.forEach(function (t) {
       var marker = L.circleMarker([t.lat, t.lng], {
         radius: 7, weight: 2, color: t.overdue ? "#c62828" : "#0b5cad",
@@ -85,10 +89,7 @@
       link.textContent = "#" + t.id + " " + t.category + " · " + t.status_label + (t.overdue ? " · 超期" : "");
       marker.bindPopup(link);
       marker.addTo(map);
-      points.push([t.lat, t.lng]);
       drawn.markers += 1;
     });
-    var bounds = shapes.getLayers().length ? shapes.getBounds() : (points.length ? L.latLngBounds(points) : null);
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); } else { map.setView([30.59, 114.3], 12); }
   }
 }());
