@@ -261,6 +261,8 @@ class NotStaff(DomainError):
 
 @bp.before_request
 def _door():
+    if request.endpoint == "console.static":
+        return None  # files: no session to read, cached as Flask serves them
     _load_session()
     if request.method not in SAFE_METHODS and not _csrf_ok():
         raise CsrfRefused()
@@ -269,7 +271,7 @@ def _door():
     found = signed()
     if found is None:
         raise SignInRequired()
-    if not found.actor.posts:
+    if not found.actor.posts and request.endpoint != "console.logout":
         raise NotStaff()
     gate = ROLE_GATES.get(request.endpoint or "")
     if gate is not None and not has_role(found.actor, gate):
@@ -289,6 +291,8 @@ def cookie_secure() -> bool:
 
 @bp.after_request
 def _cookies(response):
+    if request.endpoint == "console.static":
+        return response
     secure = cookie_secure()
     token = here().get("console_new_token")
     if token:

@@ -72,6 +72,10 @@ def test_pages_need_sign_in_and_the_public_page_does_not(client, demo):
     assert res.status_code == 200 and "动态验证码" in res.get_data(as_text=True)
     cookie = res.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "no-store" in res.headers["Cache-Control"] and "script-src 'self'" in res.headers["Content-Security-Policy"]
+    css = client.get("/console/static/console.css")
+    assert css.status_code == 200 and "Set-Cookie" not in css.headers
+    assert "no-store" not in css.headers.get("Cache-Control", "")
 
 
 def test_sign_in_with_password_and_totp(client, demo):
@@ -274,6 +278,8 @@ def test_only_staff_use_the_console(app, client, demo):
                                       "code": code_at("JBSWY3DPEHPK3PXPJBSWY3DP")})
     assert res.status_code == 303
     assert client.get("/").status_code == 403
+    assert client.post("/logout", data={"csrf_token": csrf_of(client.get("/public"))}).status_code == 303
+    assert client.get("/public").status_code == 200 and client.get("/").status_code == 303
 
 
 def test_console_user_command_prints_the_provisioning_uri(app, demo):
