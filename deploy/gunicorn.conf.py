@@ -8,10 +8,13 @@ Every value can be overridden from the environment (GUNICORN_*, PORT).
 * Graceful reload: `kill -HUP <master>` (`systemctl reload gongzhi-web`) starts workers
   with the new code and settings and lets the old ones finish their requests (up to
   `graceful_timeout`). The app is not preloaded, so a reload picks up new code.
-* Access log: the request line without its query string (login codes and tokens never
-  reach a log), with the request id. With LOG_FORMAT=json the app writes its own JSON line
-  per request and gunicorn's own lines are JSON too; set GUNICORN_ACCESSLOG= (empty) to
-  drop the duplicate access line.
+* One line per request. With LOG_FORMAT=json the app writes its own JSON line for every
+  request (method, path without its query, status, duration, request id), gunicorn's other
+  lines are JSON too, and gunicorn's access line is off: GUNICORN_ACCESSLOG unset or empty.
+  Naming a destination (GUNICORN_ACCESSLOG=-) turns it on, as JSON on stderr, for an app with
+  no log of its own (the bench's bare ceiling app). With LOG_FORMAT=text, gunicorn's access
+  line (default on, to stdout): the request line without its query string (login codes and
+  tokens never reach a log), with the request id.
 * Metrics: with PROMETHEUS_MULTIPROC_DIR set, the master empties that directory when it
   starts and tells prometheus_client when a worker dies (see server/ops/metrics.py).
 """
@@ -42,7 +45,8 @@ max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 # The worker heartbeat on tmpfs: a container's overlay disk may stall it into a false timeout.
 worker_tmp_dir = _env("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 preload_app = False
-accesslog = _env("GUNICORN_ACCESSLOG", "-") or None
+_json_logs = _env("LOG_FORMAT", "").strip().lower() == "json"
+accesslog = _env("GUNICORN_ACCESSLOG", "" if _json_logs else "-") or None
 errorlog = "-"
 loglevel = _env("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
@@ -50,18 +54,22 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-requ
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "gongzhi-web"
 
-if _env("LOG_FORMAT", "").strip().lower() == "json":
-    # gunicorn's own lines (boot, worker exits, its access log) as JSON objects, like the app's.
+if _json_logs:
+    # gunicorn's own lines (boot, worker exits) as JSON objects, like the app's. Its access line
+    # only when asked for (above): a logconfig_dict makes gunicorn write one whatever accesslog
+    # says, so without a destination its logger gets no handler and stays below INFO.
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "server.ops.logs.JsonFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                                "stream": "ext://sys.stderr"}},
+                                "stream": "ext://sys.stderr"},
+                     "none": {"class": "logging.NullHandler"}},
         "root": {"level": "INFO", "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": ({"level": "INFO", "handlers": ["stderr"], "propagate": False} if accesslog else
+                                {"level": "WARNING", "handlers": ["none"], "propagate": False}),
         },
     }
 

@@ -133,6 +133,9 @@ def register_cli(app: Flask) -> None:
     from .open311.cli import open311_cli
 
     app.cli.add_command(open311_cli)
+    from .media.cli import media_cli
+
+    app.cli.add_command(media_cli)
 
 
 tickets_cli = AppGroup("tickets", help="问题")
@@ -150,11 +153,12 @@ def sweep_command():
 
 def _sweeps():
     """Every domain's timers, in order: tickets (督办, reminders, unrated, retention), votes
-    (open when due, remind a day ahead, close and tally)."""
+    (open when due, remind a day ahead, close and tally), photos (unused uploads)."""
+    from .media.operations import sweep as media
     from .tickets.timers import sweep as tickets
     from .votes.operations import sweep as votes
 
-    return (tickets, votes)
+    return (tickets, votes, media)
 
 
 @click.command("timers")

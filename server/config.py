@@ -39,6 +39,20 @@ class Config:
         # most (each request still asks Redis whether they changed; 0 turns the cache off).
         self.VIEWER_CACHE_SECONDS = float(env.get("VIEWER_CACHE_SECONDS", "60"))
         self.MEDIA_ROOT = env.get("MEDIA_ROOT", "")  # filled in create_app
+        # Where photos live: "local" (MEDIA_ROOT) or "s3" (a private bucket, read through
+        # presigned addresses valid MEDIA_URL_SECONDS; deploy/README.md).
+        self.MEDIA_STORAGE = env.get("MEDIA_STORAGE", "local").strip().lower() or "local"
+        self.MEDIA_URL_SECONDS = int(env.get("MEDIA_URL_SECONDS", "600"))
+        self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL", "")
+        self.S3_PUBLIC_ENDPOINT_URL = env.get("S3_PUBLIC_ENDPOINT_URL", "")
+        self.S3_BUCKET = env.get("S3_BUCKET", "")
+        self.S3_REGION = env.get("S3_REGION", "")
+        self.S3_ACCESS_KEY_ID = env.get("S3_ACCESS_KEY_ID", "")
+        self.S3_SECRET_ACCESS_KEY = env.get("S3_SECRET_ACCESS_KEY", "")
+        self.S3_PREFIX = env.get("S3_PREFIX", "")
+        self.S3_ADDRESSING_STYLE = env.get("S3_ADDRESSING_STYLE", "auto")
+        # Uploads never taken by a report or a note are deleted after this many hours.
+        self.MEDIA_UNUSED_HOURS = int(env.get("MEDIA_UNUSED_HOURS", "48"))
         self.RATING_WINDOW_DAYS = int(env.get("RATING_WINDOW_DAYS", "7"))
         # PIPL: the privacy policy version a user must have agreed to before reporting, and
         # how long a closed ticket keeps the link to its reporter.
@@ -118,6 +132,10 @@ class Config:
         return self.APP_ENV == "production"
 
     def validate(self) -> None:
+        if self.MEDIA_STORAGE not in ("local", "s3"):
+            raise ConfigError(f"MEDIA_STORAGE must be local or s3, not {self.MEDIA_STORAGE!r}")
+        if self.MEDIA_STORAGE == "s3" and not self.S3_BUCKET:
+            raise ConfigError("MEDIA_STORAGE=s3 needs S3_BUCKET")
         if not self.is_production:
             return
         if self.SECRET_KEY == DEFAULT_SECRET or len(self.SECRET_KEY) < 32:

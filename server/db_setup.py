@@ -115,6 +115,29 @@ def _skipping(table: sa.Table, conflict: tuple[str, ...], dialect: str):
     raise NotImplementedError(f"no duplicate-skipping INSERT for {dialect}")
 
 
+@functools.cache
+def _replacing(table: sa.Table, conflict: tuple[str, ...], columns: tuple[str, ...], dialect: str):
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        stmt = mysql_insert(table)
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in columns})
+    if dialect in ("sqlite", "postgresql"):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+        return stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in columns})
+    raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def insert_or_replace(table: sa.Table, conflict: tuple[str, ...], columns: tuple[str, ...]):
+    """One statement that inserts a row, or sets `columns` of the row already holding its
+    unique key (`conflict`): ON DUPLICATE KEY UPDATE on MySQL/MariaDB, ON CONFLICT DO UPDATE
+    on SQLite and PostgreSQL."""
+    return _replacing(table, conflict, columns, db.session.get_bind().dialect.name)
+
+
 def insert_skipping_duplicates(table: sa.Table, *conflict: str):
     """An INSERT that adds nothing for a row whose unique key (`conflict`, its columns) is
     already taken, where a failed INSERT would cost a savepoint around it: IGNORE on

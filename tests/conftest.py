@@ -129,3 +129,53 @@ def agree(client, headers) -> None:
     """The user agrees to the current privacy policy (needed before a first report)."""
     version = client.get("/api/v1/me/consent", headers=headers).json["current_version"]
     assert client.post("/api/v1/me/consent", json={"policy_version": version}, headers=headers).status_code == 201
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-speaking server (moto's, its own process) on 127.0.0.1, started once a run."""
+    from tests.s3server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+class MediaStore:
+    """Where the app keeps photos for this test: `name` ("local" or "s3"), `keys()` the stored keys."""
+
+    def __init__(self, app, name: str, s3_server=None, bucket: str = ""):
+        self.app, self.name, self.s3_server, self.bucket = app, name, s3_server, bucket
+
+    def keys(self) -> list[str]:
+        if self.name == "s3":
+            return self.s3_server.keys(self.bucket)
+        with self.app.app_context():
+            from server.media.operations import storage
+
+            return sorted(storage().keys())
+
+
+@pytest.fixture(params=["local", "s3"])
+def media_store(request, app):
+    """The test runs twice: photos on disk (MEDIA_ROOT, emptied first), then in a new bucket of
+    a real S3 server (MEDIA_STORAGE=s3)."""
+    import shutil
+
+    if request.param == "local":
+        shutil.rmtree(app.config["MEDIA_ROOT"], ignore_errors=True)
+        os.makedirs(app.config["MEDIA_ROOT"])
+        app.extensions.pop("gongzhi.media", None)
+        yield MediaStore(app, "local")
+        app.extensions.pop("gongzhi.media", None)
+        return
+    server = request.getfixturevalue("s3_server")
+    settings = server.settings()
+    saved = {k: app.config.get(k) for k in settings}
+    app.config.update(settings)
+    app.extensions.pop("gongzhi.media", None)
+    try:
+        yield MediaStore(app, "s3", server, settings["S3_BUCKET"])
+    finally:
+        app.config.update(saved)
+        app.extensions.pop("gongzhi.media", None)

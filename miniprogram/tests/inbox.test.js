@@ -53,7 +53,7 @@ test('notifications: unread ones stand out; opening marks read and goes to the r
   const read = wx.__server.calls('POST', '/notifications/12/read')
   expect(read).toHaveLength(1)
   expect(read[0].header['Idempotency-Key']).toBeTruthy()
-  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=1' }))
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=1&n=12' }))
   expect(page.data.unread).toBe(1)
   expect(page.querySelectorAll('.note')[0].dom.className).not.toMatch(/note-unread/)
 })
@@ -64,14 +64,15 @@ test('notifications: an already read one is opened without marking it again', as
   page.querySelectorAll('.note')[1].dispatchEvent('tap')
   await settle()
   expect(wx.__server.calls('POST', /^\/notifications\/\d+\/read$/)).toHaveLength(0)
-  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=2' }))
+  expect(wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/ticket/ticket?id=2&n=11' }))
 })
 
-test('notifications: a vote or topic notice (no ticket) opens the topics list at its tab', async () => {
+test('notifications: a vote or topic notice opens the page the server names, else the topics list at its tab', async () => {
   wx.__server.on('GET', '/notifications', {
     items: [
-      notification({ id: 14, template: 'vote_opened', title: '投票开始', body: '“空地改成小花园”开始投票，请参与', ticket_id: null, read: true }),
-      notification({ id: 13, template: 'topic_published', title: '议题决定已公开', body: '“空地改成小花园”的决定已公开', ticket_id: null, read: true }),
+      notification({ id: 15, template: 'vote_opened', title: '投票开始', body: '“空地改成小花园”开始投票，请参与', ticket_id: null, page: '/pages/topics/vote?id=7&n=15', read: true }),
+      notification({ id: 14, template: 'vote_opened', title: '投票开始', body: '“空地改成小花园”开始投票，请参与', ticket_id: null, page: 'javascript:alert(1)', read: true }),
+      notification({ id: 13, template: 'topic_published', title: '议题决定已公开', body: '“空地改成小花园”的决定已公开', ticket_id: null, page: 'https://example.com/', read: true }),
     ],
     next_cursor: null,
     unread: 0,
@@ -79,8 +80,12 @@ test('notifications: a vote or topic notice (no ticket) opens the topics list at
   const page = await openInbox()
   page.querySelectorAll('.note')[0].dispatchEvent('tap')
   await settle()
-  expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/list?group=voting' }))
+  expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/vote?id=7&n=15' }))
+  // An address that is not a page of the mini-program is never opened: the topics list instead.
   page.querySelectorAll('.note')[1].dispatchEvent('tap')
+  await settle()
+  expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/list?group=voting' }))
+  page.querySelectorAll('.note')[2].dispatchEvent('tap')
   await settle()
   expect(wx.navigateTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/topics/list?group=decided' }))
 })

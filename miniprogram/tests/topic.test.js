@@ -53,6 +53,19 @@ describe('reading', () => {
     expect(page.querySelector('#open-manage')).toBeUndefined()
   })
 
+  test('a stage\'s attached photos are shown on the timeline and open large', async () => {
+    const plan = { id: 31, url: 'https://gz.example.com/media/a.jpg?sig=1', thumbnail_url: 'https://gz.example.com/media/a-thumb.jpg?sig=1' }
+    wx.__server.on('GET', '/topics/:id', answer(fx.topicDetail({
+      timeline: [fx.topicEvent('solicit', { from_status: 'draft', to_status: 'soliciting', note: '两处候选位置见图', media: [plan] })],
+    })))
+    const page = await open()
+    const shown = page.querySelectorAll('#timeline .photo')
+    expect(shown.length).toBe(1)
+    shown[0].dispatchEvent('tap')
+    await settle()
+    expect(wx.previewImage).toHaveBeenCalledWith({ current: plan.url, urls: [plan.url] })
+  })
+
   test('opinions with staff replies; mine is marked', async () => {
     const page = await open()
     expect(text(page, '#opinion-1')).toContain('第1条意见：要小花园')

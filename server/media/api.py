@@ -47,10 +47,15 @@ _IMAGE = {"schema": {"type": "string", "format": "binary"}}
 
 @blp.get("/media/<path:key>")
 @blp.doc(responses={"200": {"description": "The photo or its thumbnail, as stored (JPEG, or PNG where it had transparency)",
-                            "content": {"image/jpeg": _IMAGE, "image/png": _IMAGE}}})
+                            "content": {"image/jpeg": _IMAGE, "image/png": _IMAGE}},
+                    "302": {"description": "With photos in a bucket (MEDIA_STORAGE=s3): to a presigned address of "
+                                           "the bucket, valid MEDIA_URL_SECONDS"}})
 def serve(key):
     """A photo by its key: anyone's when it belongs to what the public reads, else only under a
-    signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production."""
+    signed address (media/signing.py); 404 otherwise. nginx sends the bytes in production.
+
+    With photos in a bucket (MEDIA_STORAGE=s3) the bucket sends them: the answer redirects to
+    an address of it presigned for MEDIA_URL_SECONDS."""
     # Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) the app only decides; nginx sends the bytes
     # from its internal location (deploy/nginx/gongzhi.conf).
     accel = current_app.config.get("MEDIA_ACCEL_REDIRECT_PREFIX") or ""
@@ -59,13 +64,23 @@ def serve(key):
         public = photo_is_public(key)
         if not public and not signing.valid(key, request.args.get("exp"), request.args.get("sig")):
             raise FileNotFoundError(key)
-        if accel and not storage().exists(key):
+    except (ValueError, FileNotFoundError):
+        raise NotFound("照片不存在", key="media_not_found") from None
+    cache = "public, max-age=31536000, immutable" if public else "private, max-age=3600"
+    store = storage()
+    seconds = int(current_app.config.get("MEDIA_URL_SECONDS") or 600)
+    target = store.redirect_url(key, seconds, cache)
+    if target:
+        # The redirect itself may be kept a little less long than the address it names.
+        return Response(status=302, headers={"Location": target, "Cache-Control": f"private, max-age={seconds // 2}",
+                                             "X-Content-Type-Options": "nosniff"})
+    try:
+        if accel and not store.exists(key):
             raise FileNotFoundError(key)
-        data = b"" if accel else storage().open(key)
+        data = b"" if accel else store.open(key)
     except (ValueError, FileNotFoundError, OSError):
         raise NotFound("照片不存在", key="media_not_found") from None
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    cache = "public, max-age=31536000, immutable" if public else "private, max-age=3600"
     headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
     if accel:
         headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + key

@@ -22,7 +22,10 @@ class Media(db.Model):
     height: Mapped[int] = mapped_column()
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    # Set once, when a report or an event takes the photo; a photo is attached at most once.
+    # What took the photo ("ticket_event:12", "opinion:3", "topic_event:7"): set once, by
+    # media.operations.attach, so a photo is attached at most once.
+    attached_to: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    # The ticket event among those, for the ticket's read path.
     event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_events.id", ondelete="SET NULL"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,9 +1,9 @@
 """Where processed media bytes live.
 
 ``MediaStorage`` is the interface the rest of the service depends on;
-``LocalStorage`` keeps files under a root directory (``MEDIA_ROOT``). A remote
-store (S3/COS/OSS) can implement the same protocol and return ``None`` from
-``path_for``.
+``LocalStorage`` keeps files under a root directory (``MEDIA_ROOT``); ``S3Storage``
+(media/s3.py, MEDIA_STORAGE=s3) keeps them in a private bucket, returns ``None`` from
+``path_for`` and a presigned address from ``redirect_url``.
 
 Keys are relative, "/"-separated paths such as
 ``"2026/11/ab/abcdef0123....jpg"`` built by :func:`make_key`.
@@ -42,6 +42,11 @@ class MediaStorage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def path_for(self, key: str) -> str | None: ...
+
+    def redirect_url(self, key: str, seconds: int, cache_control: str = "") -> str | None:
+        """An address the client fetches the bytes from itself (valid for `seconds`), or None
+        when the service (or nginx) sends them."""
+        ...
 
 
 def validate_key(key: str) -> str:
@@ -169,6 +174,22 @@ class LocalStorage:
 
     def path_for(self, key: str) -> str | None:
         return self._path(key)
+
+    def redirect_url(self, key: str, seconds: int, cache_control: str = "") -> str | None:
+        return None
+
+    def keys(self):
+        """Every stored key (our temporary files aside), in no particular order."""
+        for directory, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if name.startswith("."):
+                    continue
+                key = os.path.relpath(os.path.join(directory, name), self.root).replace(os.sep, "/")
+                try:
+                    yield validate_key(key)
+                except ValueError:
+                    continue
 
     @staticmethod
     def _fsync_dir(directory: str) -> None:

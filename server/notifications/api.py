@@ -5,6 +5,7 @@ from ..auth import sessions
 from ..openapi import answer
 from ..timeutil import isoformat
 from . import operations
+from .delivery import page_for
 from .outbox import long_term_templates, template_ids
 from .templates import TEMPLATES
 
@@ -28,6 +29,8 @@ class NotificationOut(Schema):
     title = fields.String()
     body = fields.String()
     ticket_id = fields.Integer(allow_none=True)
+    page = fields.Function(lambda n: "/" + page_for(n), metadata={
+        "type": "string", "description": "the mini-program page that shows its subject (a ticket, a topic, a vote)"})
     read = fields.Function(lambda n: n.read_at is not None, metadata={"type": "boolean"})
     delivery = fields.String(attribute="state", validate=validate.OneOf(list(_STATE_LABELS)))
     delivery_label = fields.Function(lambda n: _STATE_LABELS.get(n.state, n.state), metadata={"type": "string"})

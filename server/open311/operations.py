@@ -189,7 +189,7 @@ def _own_upload(user: User, media_url: str) -> Media | None:
     if not path.startswith(prefix) or len(path) > 300:
         return None
     return db.session.execute(
-        sa.select(Media).where(Media.key == path[len(prefix):], Media.owner_id == user.id, Media.event_id.is_(None))
+        sa.select(Media).where(Media.key == path[len(prefix):], Media.owner_id == user.id, Media.attached_to.is_(None))
         .order_by(Media.id.desc()).limit(1)
     ).scalar_one_or_none()
 

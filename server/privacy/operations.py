@@ -14,6 +14,7 @@ from ..extensions import db
 from ..idempotency import IdempotencyKey
 from ..media import signing
 from ..media.models import Media
+from ..media.operations import discard_unused_of
 from ..notifications.models import Notification, SubscriptionQuota
 from ..tickets import lifecycle as lc
 from ..tickets import operations as ticket_ops
@@ -149,9 +150,11 @@ def delete_account(user: User) -> None:
     A resident's account row goes, and their history rows keep no link to them. A staff
     member's acts are the office's record (who acted on which ticket, who read whose data):
     their row stays as a closed account with their name alone, unable to sign in (its
-    openid replaced), everything else about them erased."""
+    openid replaced), everything else about them erased. Photos they uploaded that no report
+    or note took are deleted, bytes and all; those of reports stay with the public record."""
     supported = db.session.execute(sa.select(TicketSupport.ticket_id).where(TicketSupport.user_id == user.id)).scalars().all()
     ticket_ops.anonymise_reports(user.id)
+    discard_unused_of(user.id)  # uploads no report took: rows now, bytes (disk or bucket) after the commit
     db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow()),
                        execution_options={viewer_cache.OPTION: (user.id,)})
     if _acted_as_staff(user):

@@ -25,6 +25,7 @@ from ..db_setup import insert_skipping_duplicates
 from ..directory import CategoryInfo
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..media import operations as media_ops
 from ..media.models import Media
 from ..timeutil import as_utc, utcnow
 from ..units.models import Unit
@@ -58,22 +59,10 @@ def append(ticket: Ticket, action: str, from_status: Status | None, actor: Actor
     """The ticket's history row (workflow.append_event); the photos point at it."""
     event_id = append_event(TicketEvent, "ticket_id", ticket, action, from_status, actor, role,
                             note=note, public=public, data=data)
-    for position, item in enumerate(media):
-        item.event_id, item.position = event_id, position
+    media_ops.attach(media, f"ticket_event:{event_id}", event_id)
 
 
-def take_media(actor: Actor, ids: list[int]) -> list[Media]:
-    """The actor's own uploads, not yet attached to anything, in the order given."""
-    if not ids:
-        return []
-    if len(set(ids)) != len(ids):
-        raise Invalid("照片重复", key="invalid_media")
-    found = {m.id: m for m in db.session.execute(sa.select(Media).where(Media.id.in_(ids))).scalars()}
-    for media_id in ids:
-        item = found.get(media_id)
-        if item is None or item.owner_id != actor.id or item.event_id is not None:
-            raise Invalid("照片无效或已被使用，请重新上传", key="invalid_media", errors={"media": media_id})
-    return [found[i] for i in ids]
+take_media = media_ops.take
 
 
 def move(ticket: Ticket, rule: lc.Rule, to: Status | None = None) -> Status:

@@ -55,13 +55,25 @@ def _session(session, names: dict[int, str]) -> dict:
             "passed": session.passed, "minutes": session.minutes, "held_at": session.held_at}
 
 
-def _opinion(opinion, actor) -> dict:
+def _photos(listed: list[dict] | None) -> list[dict]:
+    """Photos kept as {id, key, thumb_key}, as signed addresses."""
     base = current_app.url_for("media.serve", key="-")[:-1]
-    media = [{"id": m["id"], "url": base + url_path(m["key"]) + signing.query(m["key"]),
-              "thumbnail_url": base + url_path(m["thumb_key"]) + signing.query(m["thumb_key"])}
-             for m in opinion.media or ()]
+    return [{"id": m["id"], "url": base + url_path(m["key"]) + signing.query(m["key"]),
+             "thumbnail_url": base + url_path(m["thumb_key"]) + signing.query(m["thumb_key"])}
+            for m in listed or ()]
+
+
+def _opinion(opinion, actor) -> dict:
     return {"id": opinion.id, "body": opinion.body, "mine": actor is not None and opinion.user_id == actor.id,
-            "held": opinion.held, "hidden": opinion.hidden, "media": media, "reply": opinion.reply, "created_at": opinion.created_at}
+            "held": opinion.held, "hidden": opinion.hidden, "media": _photos(opinion.media), "reply": opinion.reply,
+            "created_at": opinion.created_at}
+
+
+def _event(event) -> dict:
+    data = dict(event.data or {})
+    media = _photos(data.pop("media", None))
+    return {"action": event.action, "from_status": event.from_status, "to_status": event.to_status,
+            "actor_role": event.actor_role, "note": event.note, "data": data, "media": media, "at": event.created_at}
 
 
 @blp.get("/topics")
@@ -92,9 +104,7 @@ def get_topic(topic_id):
     actor = sessions.viewer()
     topic = queries.readable(topic_id, actor)
     shown = _topic(topic, actor)
-    shown["timeline"] = [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status,
-                          "actor_role": e.actor_role, "note": e.note, "data": e.data, "at": e.created_at}
-                         for e in queries.timeline(topic, actor)]
+    shown["timeline"] = [_event(e) for e in queries.timeline(topic, actor)]
     shown["sessions"] = [_session(s, names) for s, names in queries.sessions(topic)]
     shown["votes"] = queries.topic_votes(topic)
     shown["following"] = actor is not None and queries.follows_topic(actor, topic)
@@ -172,7 +182,7 @@ def record_session(body, topic_id):
     topic = queries.readable(topic_id, actor)
     session = operations.record_session(topic, actor, body["motion"], body["present"],
                                         {int(k): v for k, v in body["votes"].items()}, body["minutes"],
-                                        body.get("version"))
+                                        body.get("version"), body["media"])
     names = {m.id: m.name for m in queries.council(topic.unit_id)}
     return _session(session, names)
 

@@ -7,6 +7,7 @@ decided by its result (a subscriber of the vote machine's "close").
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from fractions import Fraction
 
@@ -16,6 +17,8 @@ from ..auth.actor import Actor
 from ..db_setup import insert_skipping_duplicates
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..media import operations as media_ops
+from ..media.models import Media
 from ..notifications.outbox import notify_many
 from ..tickets import lifecycle as ticket_lc
 from ..tickets import operations as ticket_ops
@@ -55,9 +58,13 @@ def roles_for(actor: Actor | None, topic: Topic) -> set[str]:
 
 
 def _event(topic: Topic, action: str, old: TopicStatus | None, actor: Actor | None, role: str, note: str = "",
-           data: dict | None = None, public: bool = True) -> None:
-    append_event(TopicEvent, "topic_id", topic, action, old.value if old else None, actor, role,
-                 to_state=TopicStatus(topic.status).value, note=note, data=data, public=public)
+           data: dict | None = None, public: bool = True, media: Sequence[Media] = ()) -> None:
+    """The stage's history row: its minutes in the note, its attachments (photos) in data."""
+    if media:
+        data = {**(data or {}), "media": media_ops.listed(media)}
+    event_id = append_event(TopicEvent, "topic_id", topic, action, old.value if old else None, actor, role,
+                            to_state=TopicStatus(topic.status).value, note=note, data=data, public=public)
+    media_ops.attach(media, f"topic_event:{event_id}")
 
 
 def _move(topic: Topic, action: str, actor: Actor | None, version: int | None, roles: set[str] | None = None):
@@ -110,7 +117,8 @@ ticket_lc.MACHINE.subscribe("propose", operation(_from_ticket))
 
 
 @operation
-def solicit(topic: Topic, actor: Actor, until: datetime, note: str = "", version: int | None = None) -> Topic:
+def solicit(topic: Topic, actor: Actor, until: datetime, note: str = "", version: int | None = None,
+            media: Sequence[Media] = ()) -> Topic:
     """征: opinions solicited from the unit's residents until `until` (at least three days)."""
     until = as_utc(until)
     window = until - utcnow()
@@ -118,17 +126,18 @@ def solicit(topic: Topic, actor: Actor, until: datetime, note: str = "", version
         raise Invalid("征求意见至少三天、至多六十天", key="invalid_window")
     old, role = _move(topic, "solicit", actor, version)
     topic.solicit_until = until
-    _event(topic, "solicit", old, actor, role, note=note, data={"until": until.isoformat()})
+    _event(topic, "solicit", old, actor, role, note=note, data={"until": until.isoformat()}, media=media)
     flush()
     return topic
 
 
 def _simple(action: str, doc: str):
     @operation
-    def step(topic: Topic, actor: Actor, note: str = "", version: int | None = None) -> Topic:
+    def step(topic: Topic, actor: Actor, note: str = "", version: int | None = None,
+             media: Sequence[Media] = ()) -> Topic:
         old, role = _move(topic, action, actor, version)
         data = {"opinions": topic.opinions} if action == "propose" else None
-        _event(topic, action, old, actor, role, note=note, data=data)
+        _event(topic, action, old, actor, role, note=note, data=data, media=media)
         flush()
         return topic
 
@@ -143,7 +152,7 @@ close = _simple("close", "办结: the result is out; nothing more to do.")
 
 @operation
 def put_to_residents(topic: Topic, actor: Actor, method: str, note: str = "", vote: dict | None = None,
-                     version: int | None = None) -> Topic:
+                     version: int | None = None, media: Sequence[Media] = ()) -> Topic:
     """决: the residents decide, at an assembly (its record is entered with `decide`) or by an
     online vote (made here from `vote`: options, window, quorum, threshold, by household)."""
     if method not in ("assembly", "vote"):
@@ -160,18 +169,18 @@ def put_to_residents(topic: Topic, actor: Actor, method: str, note: str = "", vo
                                     quorum_pct=vote.get("quorum_pct", 50), threshold_pct=vote.get("threshold_pct", 50),
                                     topic_id=topic.id)
         data["vote"] = made.id
-    _event(topic, "put_to_residents", old, actor, role, note=note, data=data)
+    _event(topic, "put_to_residents", old, actor, role, note=note, data=data, media=media)
     flush()
     return topic
 
 
 @operation
 def decide(topic: Topic, actor: Actor | None, passed: bool, note: str = "", version: int | None = None,
-           roles: set[str] | None = None) -> Topic:
+           roles: set[str] | None = None, media: Sequence[Media] = ()) -> Topic:
     """The decision: passed or not, by the council alone, an assembly's record, or a vote."""
     topic.passed = passed
     old, role = _move(topic, "decide", actor, version, roles)
-    _event(topic, "decide", old, actor, role, note=note, data={"passed": passed})
+    _event(topic, "decide", old, actor, role, note=note, data={"passed": passed}, media=media)
     if not passed and topic.ticket_id:
         _decline_ticket(topic, note or "经议事，不予采纳")
     flush()
@@ -209,11 +218,12 @@ def _participants(topic: Topic) -> list[int]:
 
 
 @operation
-def publish_decision(topic: Topic, actor: Actor, decision: str, version: int | None = None) -> Topic:
+def publish_decision(topic: Topic, actor: Actor, decision: str, version: int | None = None,
+                     media: Sequence[Media] = ()) -> Topic:
     """公开 (one): the decision, published; everyone who took part is told."""
     topic.decision = _text(decision, "决定", 5000)
     old, role = _move(topic, "publish_decision", actor, version)
-    _event(topic, "publish_decision", old, actor, role, note=topic.decision)
+    _event(topic, "publish_decision", old, actor, role, note=topic.decision, media=media)
     notify_many(_participants(topic), "topic_published", title="议题决定已公开", body=f"“{topic.title}”的决定已公开",
                 data={"id": topic.id, "title": topic.title, "status": "决定已公开", "note": topic.decision},
                 dedupe_prefix=f"topic-decision:{topic.id}")
@@ -222,11 +232,12 @@ def publish_decision(topic: Topic, actor: Actor, decision: str, version: int | N
 
 
 @operation
-def publish_result(topic: Topic, actor: Actor, result: str, version: int | None = None) -> Topic:
+def publish_result(topic: Topic, actor: Actor, result: str, version: int | None = None,
+                   media: Sequence[Media] = ()) -> Topic:
     """公开 (two): the result of carrying the decision out, published; everyone is told."""
     topic.result = _text(result, "实施结果", 5000)
     old, role = _move(topic, "publish_result", actor, version)
-    _event(topic, "publish_result", old, actor, role, note=topic.result)
+    _event(topic, "publish_result", old, actor, role, note=topic.result, media=media)
     notify_many(_participants(topic), "topic_published", title="议题结果已公开", body=f"“{topic.title}”的实施结果已公开",
                 data={"id": topic.id, "title": topic.title, "status": "结果已公开", "note": topic.result},
                 dedupe_prefix=f"topic-result:{topic.id}")
@@ -236,10 +247,11 @@ def publish_result(topic: Topic, actor: Actor, result: str, version: int | None 
 
 def _exit(action: str, doc: str):
     @operation
-    def step(topic: Topic, actor: Actor, reason: str, version: int | None = None) -> Topic:
+    def step(topic: Topic, actor: Actor, reason: str, version: int | None = None,
+             media: Sequence[Media] = ()) -> Topic:
         reason = _text(reason, "理由", 1000)
         old, role = _move(topic, action, actor, version)
-        _event(topic, action, old, actor, role, note=reason)
+        _event(topic, action, old, actor, role, note=reason, media=media)
         if topic.ticket_id:
             _decline_ticket(topic, reason)
         flush()
@@ -270,10 +282,14 @@ def can_read(actor: Actor | None, topic: Topic) -> bool:
 
 
 def act(topic_id: int, action: str, actor: Actor, payload: dict) -> Topic:
+    """One stage, by name, with its minutes (the note) and its attachments (the actor's
+    uploaded photos, by id)."""
     topic = get_topic(topic_id)
     if not can_read(actor, topic):
         raise NotFound("议题不存在", key="topic_not_found")
-    return ACTIONS[action](topic, actor, **payload)
+    payload = dict(payload)
+    media = media_ops.take(actor, payload.pop("media", ()))
+    return ACTIONS[action](topic, actor, **payload, media=media)
 
 
 # --- opinions ------------------------------------------------------------------------------
@@ -300,13 +316,11 @@ def add_opinion(topic: Topic, actor: Actor, body: str, media: list[int] = ()) ->
         raise Forbidden("只有本单位的居民可以发表意见", key="not_a_resident")
     body = _text(body, "意见", 2000)
     held = check_text(actor, body)
-    photos = ticket_ops.take_media(actor, list(media))
-    opinion = Opinion(topic_id=topic.id, user_id=actor.id, body=body, held=held,
-                      media=[{"id": m.id, "key": m.key, "thumb_key": m.thumb_key} for m in photos])
+    photos = media_ops.take(actor, media)
+    opinion = Opinion(topic_id=topic.id, user_id=actor.id, body=body, held=held, media=media_ops.listed(photos))
     db.session.add(opinion)
     flush()
-    for position, item in enumerate(photos):
-        item.position = position
+    media_ops.attach(photos, f"opinion:{opinion.id}")
     if not held:
         count_opinion(topic)
     flush()
@@ -368,7 +382,7 @@ def council_rule(unit_id: int) -> tuple[Fraction, Fraction]:
 
 @operation
 def record_session(topic: Topic, actor: Actor, motion: str, present: list[int], votes: dict[int, str],
-                   minutes: str = "", version: int | None = None) -> CouncilSession:
+                   minutes: str = "", version: int | None = None, media: Sequence[int] = ()) -> CouncilSession:
     """A council sitting while the topic is deliberated: who was present and each member's
     named vote on the motion; whether it passed by the unit's rule is worked out here."""
     if topic.status != TopicStatus.deliberating:
@@ -384,6 +398,7 @@ def record_session(topic: Topic, actor: Actor, motion: str, present: list[int], 
         raise Conflict("本单位还没有议事会成员", key="no_council")
     if not here <= members or set(votes) - here or any(v not in ("yes", "no", "abstain") for v in votes.values()):
         raise Invalid("出席和表决的须是本单位议事会成员（同意、反对或弃权）", key="invalid_session")
+    photos = media_ops.take(actor, media)
     quorum, majority = council_rule(topic.unit_id)
     yes = sum(1 for v in votes.values() if v == "yes")
     passed = rules.council_passes(len(members), len(here), yes, quorum, majority)
@@ -397,7 +412,8 @@ def record_session(topic: Topic, actor: Actor, motion: str, present: list[int], 
     flush()
     role = sorted(roles_for(actor, topic) & rules.COUNCIL)[0]
     _event(topic, "council", TopicStatus(topic.status), actor, role, note=session.minutes,
-           data={"session": session.id, "present": len(here), "members": len(members), "yes": yes, "passed": passed})
+           data={"session": session.id, "present": len(here), "members": len(members), "yes": yes, "passed": passed},
+           media=photos)
     flush()
     return session
 

@@ -31,9 +31,16 @@ class VoteSettings(Schema):
     threshold_pct = fields.Integer(load_default=50, validate=validate.Range(0, 99))
 
 
-class NoteIn(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=5000))
+class StageIn(Schema):
+    """What every stage takes: the topic's version, and attachments (the sender's uploaded photos)."""
+
     version = fields.Integer(validate=validate.Range(1, ID_MAX))
+    media = fields.List(fields.Integer(validate=validate.Range(1, ID_MAX)), load_default=list,
+                        validate=validate.Length(max=9))
+
+
+class NoteIn(StageIn):
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class SolicitIn(NoteIn):
@@ -49,19 +56,16 @@ class DecideIn(NoteIn):
     passed = fields.Boolean(required=True)
 
 
-class DecisionIn(Schema):
+class DecisionIn(StageIn):
     decision = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    version = fields.Integer(validate=validate.Range(1, ID_MAX))
 
 
-class ResultIn(Schema):
+class ResultIn(StageIn):
     result = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    version = fields.Integer(validate=validate.Range(1, ID_MAX))
 
 
-class ReasonIn(Schema):
+class ReasonIn(StageIn):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    version = fields.Integer(validate=validate.Range(1, ID_MAX))
 
 
 ACTION_SCHEMAS = {"solicit": SolicitIn, "propose": NoteIn, "deliberate": NoteIn, "put_to_residents": ResidentsIn,
@@ -84,14 +88,13 @@ class ReplyIn(Schema):
     reply = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class SessionIn(Schema):
+class SessionIn(StageIn):
     motion = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     present = fields.List(fields.Integer(validate=validate.Range(1, ID_MAX)), required=True,
                           validate=validate.Length(max=500))
     votes = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,10}$")),
                         values=fields.String(validate=validate.OneOf(["yes", "no", "abstain"])), required=True)
     minutes = fields.String(load_default="", validate=validate.Length(max=10000))
-    version = fields.Integer(validate=validate.Range(1, ID_MAX))
 
 
 class SeatIn(Schema):
@@ -157,6 +160,7 @@ class TopicEventOut(Schema):
     actor_role = fields.String()
     note = fields.String()
     data = fields.Nested(TopicEventData)
+    media = fields.List(fields.Nested(MediaOut), metadata={"description": "the stage's attachments"})
     at = fields.DateTime()
 
 

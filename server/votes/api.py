@@ -88,7 +88,7 @@ def cast(body, vote_id):
     """My secret ballot; casting again before the close replaces it."""
     actor = sessions.viewer()
     operations.cast(vote_id, actor, body["option_id"])
-    return queries.shown(queries.get_vote(vote_id, actor), actor)
+    return queries.shown(queries.get_vote(vote_id, actor), actor, cast_option=body["option_id"])
 
 
 @blp.post("/votes/<int:vote_id>/paper")

@@ -99,7 +99,8 @@ class Vote(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    options: Mapped[list["VoteOption"]] = relationship(order_by="VoteOption.position", lazy="selectin",
+    # Loaded when asked (the guard of "open"); readers call operations.options_of.
+    options: Mapped[list["VoteOption"]] = relationship(order_by="VoteOption.position", lazy="select",
                                                        viewonly=True)
 
 

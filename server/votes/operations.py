@@ -19,7 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..auth.actor import Actor
 from ..cache import ProcessCache
-from ..db_setup import insert_skipping_duplicates
+from ..db_setup import insert_or_replace, insert_skipping_duplicates
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..notifications.outbox import notify_many
@@ -191,8 +191,8 @@ def create_vote(actor: Actor, unit_id: int, title: str, options: list[str], yes_
 
 
 def options_of(vote: Vote) -> list[VoteOption]:
-    db.session.refresh(vote, ["options"])
-    return list(vote.options)
+    return list(db.session.execute(sa.select(VoteOption).where(VoteOption.vote_id == vote.id)
+                                   .order_by(VoteOption.position)).scalars())
 
 
 def _roll_query(vote: Vote):
@@ -231,9 +231,7 @@ def _roll_users(vote: Vote) -> list[int]:
     return sorted(set(db.session.execute(direct.union(members)).scalars()))
 
 
-def entry_of(vote, actor: Actor, lock: bool = False) -> int | None:
-    """The roll entry the actor votes as: their own (by person) or their household's; None
-    when they are not on the vote's roll. `lock`: the entry's row locked for this cast."""
+def _entry_query(vote, actor: Actor) -> sa.Select:
     frozen = sa.select(VoteRoll.entry_id).where(VoteRoll.vote_id == vote.id)
     if vote.by_household:
         mine = sa.select(RollEntry.unit_id, RollEntry.household).where(
@@ -243,8 +241,13 @@ def entry_of(vote, actor: Actor, lock: bool = False) -> int | None:
         query = query.where(RollEntry.id.in_(frozen))
     else:
         query = sa.select(RollEntry.id).where(RollEntry.user_id == actor.id, RollEntry.id.in_(frozen))
-    query = query.order_by(RollEntry.id).limit(1)
-    return db.session.execute(query.with_for_update() if lock else query).scalar()
+    return query.order_by(RollEntry.id).limit(1)
+
+
+def entry_of(vote, actor: Actor) -> int | None:
+    """The roll entry the actor votes as: their own (by person) or their household's; None
+    when they are not on the vote's roll."""
+    return db.session.execute(_entry_query(vote, actor)).scalar()
 
 
 def _entry_for(vote: Vote, actor: Actor) -> int:
@@ -288,35 +291,46 @@ def _check_option(vote_id: int, option_id: int) -> None:
 def cast(vote_id: int, actor: Actor, option_id: int) -> None:
     """An online ballot by the actor's roll entry; casting again replaces it (the last one
     counts). Refused off the roll, outside the window, and for an entry that voted on paper.
-    Four statements: the vote (shared lock), the actor's entry (locked), who voted, what."""
+    Four statements the first time, three for a change: the vote (shared lock), the actor's
+    entry with its voter row if any (locked), who voted (the first time), what (an upsert)."""
     vote = _locked_open(vote_id)
     _check_option(vote.id, option_id)
-    entry_id = entry_of(vote, actor, lock=True)
-    if entry_id is None:
+    found = _entry_and_channel(vote, actor)
+    if found is None:
         raise Forbidden("您不在本次投票的名册上", key="not_on_roll")
-    _record(vote, entry_id, option_id, "online", user_id=actor.id, locked=True)
+    entry_id, channel = found
+    _record(vote, entry_id, option_id, "online", user_id=actor.id, first=channel, locked=True)
+
+
+def _entry_and_channel(vote, actor: Actor) -> tuple[int, str | None] | None:
+    """entry_of, locked, with the channel its entry already voted by (None: not yet)."""
+    entry = _entry_query(vote, actor).subquery()
+    voted = sa.select(entry.c.id, Voter.channel).outerjoin(
+        Voter, sa.and_(Voter.vote_id == vote.id, Voter.entry_id == entry.c.id))
+    row = db.session.execute(voted.with_for_update()).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _record(vote, entry_id: int, option_id: int, channel: str, user_id: int | None = None,
-            clerk_id: int | None = None, locked: bool = False) -> None:
+            clerk_id: int | None = None, first: str | None = None, locked: bool = False) -> None:
+    """Who voted (once per entry, by one channel) and what (the entry's ballot, replaced by
+    a later online one). `first`: the channel the entry voted by, read under its lock."""
     conn = db.session.connection()
     if not locked:
         # One cast of an entry at a time (its row locked; MySQL): concurrent duplicate-skipping
         # INSERTs of one key otherwise deadlock each other when the first commits.
         conn.execute(sa.select(RollEntry.id).where(RollEntry.id == entry_id).with_for_update())
-    new_voter = conn.execute(insert_skipping_duplicates(Voter.__table__, "vote_id", "entry_id"), {
-        "vote_id": vote.id, "entry_id": entry_id, "channel": channel, "user_id": user_id,
-        "recorded_by": clerk_id}).rowcount == 1
-    if not new_voter:
-        first = conn.execute(sa.select(Voter.channel).where(Voter.vote_id == vote.id, Voter.entry_id == entry_id)).scalar()
-        if first != channel or channel == "paper":
-            raise Conflict("该户（人）已经投过票" + ("（纸质）" if first == "paper" else ""), key="already_voted")
-    ref = _ref(vote, entry_id)
-    added = conn.execute(insert_skipping_duplicates(Ballot.__table__, "vote_id", "ref"),
-                         {"vote_id": vote.id, "ref": ref, "option_id": option_id}).rowcount
-    if not added:
-        conn.execute(sa.update(Ballot.__table__).where(Ballot.vote_id == vote.id, Ballot.ref == ref)
-                     .values(option_id=option_id))
+    if first is None:
+        new_voter = conn.execute(insert_skipping_duplicates(Voter.__table__, "vote_id", "entry_id"), {
+            "vote_id": vote.id, "entry_id": entry_id, "channel": channel, "user_id": user_id,
+            "recorded_by": clerk_id}).rowcount == 1
+        if not new_voter:  # recorded meanwhile (SQLite, where nothing was locked)
+            first = conn.execute(sa.select(Voter.channel).where(Voter.vote_id == vote.id,
+                                                                Voter.entry_id == entry_id)).scalar()
+    if first is not None and (first != channel or channel == "paper"):
+        raise Conflict("该户（人）已经投过票" + ("（纸质）" if first == "paper" else ""), key="already_voted")
+    conn.execute(insert_or_replace(Ballot.__table__, ("vote_id", "ref"), ("option_id",)),
+                 {"vote_id": vote.id, "ref": _ref(vote, entry_id), "option_id": option_id})
 
 
 def my_ballot(vote: Vote, actor: Actor) -> int | None:

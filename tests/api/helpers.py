@@ -41,3 +41,19 @@ def act(client, headers, ticket_id, action, **body):
 
 def user_id(client, headers):
     return client.get("/api/v1/me", headers=headers).json["id"]
+
+
+def get_photo(client, url):
+    """A photo's bytes as a phone gets them: from the service, or, with photos in a bucket,
+    from the presigned address the service redirects to (fetched over HTTP)."""
+    from types import SimpleNamespace
+
+    import requests
+
+    res = client.get(url)
+    if res.status_code != 302:
+        return res
+    assert "max-age" in res.headers["Cache-Control"]
+    got = requests.get(res.headers["Location"], timeout=10)
+    return SimpleNamespace(status_code=got.status_code, data=got.content,
+                           content_type=got.headers.get("Content-Type", ""), headers=got.headers)

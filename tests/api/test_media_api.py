@@ -9,7 +9,7 @@ from PIL import Image
 
 from server.extensions import db
 from server.media.models import Media
-from tests.api.helpers import jpeg_bytes, upload
+from tests.api.helpers import get_photo, jpeg_bytes, upload
 
 
 def _png_header_only(width, height):
@@ -31,15 +31,16 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_upload_attacks_are_refused(client, login, name):
+def test_upload_attacks_are_refused(client, login, name, media_store):
     data, filename, status = ATTACKS[name]
     res = upload(client, login("attacker"), data, filename)
     assert res.status_code == status, res.json
     assert res.json["errors"]["detail"]
     assert db.session.execute(sa.select(sa.func.count(Media.id))).scalar_one() == 0
+    assert media_store.keys() == []
 
 
-def test_upload_strips_gps_and_serves_a_thumbnail(client, login):
+def test_upload_strips_gps_and_serves_a_thumbnail(client, login, media_store):
     img = Image.new("RGB", (800, 600), (10, 120, 200))
     exif = Image.Exif()
     exif[0x8825] = {2: (30.0, 34.0, 12.0), 1: "N"}  # GPSInfo
@@ -48,11 +49,13 @@ def test_upload_strips_gps_and_serves_a_thumbnail(client, login):
     assert b"Exif" in buf.getvalue()
     res = upload(client, login("resident"), buf.getvalue())
     assert res.status_code == 201
-    stored = client.get(res.json["url"])
+    stored = get_photo(client, res.json["url"])
     assert stored.status_code == 200 and stored.content_type == "image/jpeg"
     assert b"Exif" not in stored.data and not Image.open(io.BytesIO(stored.data)).getexif()
-    thumb = Image.open(io.BytesIO(client.get(res.json["thumbnail_url"]).data))
+    thumb = Image.open(io.BytesIO(get_photo(client, res.json["thumbnail_url"]).data))
     assert max(thumb.size) == 320
+    media = db.session.execute(sa.select(Media)).scalar_one()
+    assert media_store.keys() == sorted([media.key, media.thumb_key])
 
 
 def test_upload_needs_login_and_a_file(client, login):

@@ -10,7 +10,7 @@ from server.extensions import db
 from server.privacy.models import PersonalDataAccess
 from server.tickets.models import Ticket
 from server.timeutil import utcnow
-from tests.api.helpers import act, photo, report
+from tests.api.helpers import act, get_photo, photo, report
 from tests.conftest import agree
 from tests.state import force_ticket
 
@@ -32,7 +32,7 @@ def test_no_report_before_consent(client, demo, login):
     assert report(client, h).status_code == 201
 
 
-def test_export_has_everything_of_mine_and_nothing_of_others(client, demo, login, fake_wechat):
+def test_export_has_everything_of_mine_and_nothing_of_others(client, demo, login, fake_wechat, media_store):
     fake_wechat.add_phone_code("exp-1", phone="13700001111")
     me, other = login("me"), login("other")
     client.post("/api/v1/me/phone", json={"code": "exp-1"}, headers=me)
@@ -42,7 +42,7 @@ def test_export_has_everything_of_mine_and_nothing_of_others(client, demo, login
     assert data["user"]["phone"] == "13700001111"
     assert [t["id"] for t in data["tickets"]] == [mine] and data["tickets"][0]["events"][0]["action"] == "report"
     assert data["consents"] and "别人的反映" not in str(data)
-    fetched = client.get(data["photos"][0]["url"].removeprefix("http://localhost"))
+    fetched = get_photo(client, data["photos"][0]["url"].removeprefix("http://localhost"))
     assert fetched.status_code == 200 and Image.open(io.BytesIO(fetched.data)).format == "JPEG"
 
 
@@ -150,7 +150,7 @@ def test_export_and_deletion_cover_every_table_that_refers_to_a_user(client, dem
     assert {section for section, _ in USER_REFERENCES.values() if section} <= set(exported)
 
 
-def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login):
+def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login, media_store):
     """A held report's photo, a staff-only note's photo and a new upload are served only under
     the signed address the service gave someone who may read them; a public one to anyone."""
     from tests.api.helpers import jpeg_bytes, upload
@@ -158,18 +158,18 @@ def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login):
     resident, grid = login("photo-owner"), login("grid")
     fresh = upload(client, resident, jpeg_bytes((10, 200, 30))).json
     plain = fresh["url"].split("?")[0]
-    assert client.get(fresh["url"]).status_code == 200            # the uploader's signed address
+    assert get_photo(client, fresh["url"]).status_code == 200            # the uploader's signed address
     assert client.get(plain).status_code == 404                   # not filed yet: nobody else's
     assert client.get(plain + "?exp=99999999999&sig=" + "0" * 32).status_code == 404   # a forged signature
     tid = report(client, resident, media=[fresh["id"]]).json["id"]
     force_ticket(tid, held=True)
     db.session.commit()
     shown = client.get(f"/api/v1/tickets/{tid}", headers=resident).json["media"][0]
-    assert "sig=" in shown["url"] and client.get(shown["url"]).status_code == 200
+    assert "sig=" in shown["url"] and get_photo(client, shown["url"]).status_code == 200
     assert client.get(plain).status_code == 404                   # held: not the public's
     assert client.post(f"/api/v1/moderation/tickets/{tid}/approve", json={}, headers=grid).status_code == 200
     public = client.get(f"/api/v1/tickets/{tid}").json["media"][0]
-    assert "sig=" not in public["url"] and client.get(public["url"]).status_code == 200
+    assert "sig=" not in public["url"] and get_photo(client, public["url"]).status_code == 200
     # A staff-only progress note's photo: staff get a signed address, the bare one is refused.
     cadre = login("cadre")
     act(client, grid, tid, "accept")
@@ -181,7 +181,7 @@ def test_photos_of_what_one_may_not_read_are_not_served(client, demo, login):
     assert res.status_code == 200, res.json
     events = client.get(f"/api/v1/tickets/{tid}/events", headers=cadre).json["items"]
     internal = next(e for e in events if e["note"] == "内部：已联系物业")["media"][0]
-    assert "sig=" in internal["url"] and client.get(internal["url"]).status_code == 200
+    assert "sig=" in internal["url"] and get_photo(client, internal["url"]).status_code == 200
     assert client.get(internal["url"].split("?")[0]).status_code == 404
     public_events = client.get(f"/api/v1/tickets/{tid}/events", headers=resident).json["items"]
     assert all(e["note"] != "内部：已联系物业" for e in public_events)
@@ -229,3 +229,50 @@ def test_a_resident_who_deletes_their_account_leaves_no_row(client, demo, login)
     report(client, headers)
     assert client.delete("/api/v1/me", headers=headers).status_code == 204
     assert db.session.get(User, uid) is None
+
+
+def test_deleting_my_account_deletes_my_unused_photos_and_keeps_my_reports(client, demo, login, media_store):
+    """Photos no report took go with the account, bytes and all (on disk or in the bucket);
+    a report's photo stays with the public record; bytes another upload shares stay."""
+    from server.media.models import Media
+    from tests.api.helpers import jpeg_bytes, upload
+
+    me, neighbour = login("leaving-with-photos"), login("neighbour-with-photos")
+    kept = upload(client, me, jpeg_bytes((1, 2, 3))).json
+    tid = report(client, me, media=[kept["id"]]).json["id"]
+    unused = upload(client, me, jpeg_bytes((200, 0, 0))).json
+    shared = upload(client, me, jpeg_bytes((0, 200, 0))).json
+    theirs = upload(client, neighbour, jpeg_bytes((0, 200, 0))).json  # the same picture: the same bytes
+    rows = {m.id: m for m in db.session.execute(sa.select(Media)).scalars()}
+    keys = {i: (rows[i].key, rows[i].thumb_key) for i in rows}
+    assert keys[shared["id"]] == keys[theirs["id"]]
+    db.session.rollback()
+    assert client.delete("/api/v1/me", headers=me).status_code == 204
+    assert {m.id for m in db.session.execute(sa.select(Media)).scalars()} == {kept["id"], theirs["id"]}
+    assert media_store.keys() == sorted([*keys[kept["id"]], *keys[theirs["id"]]])
+    assert get_photo(client, unused["url"]).status_code == 404   # the signed address leads nowhere
+    assert get_photo(client, theirs["url"]).status_code == 200
+    public = client.get(f"/api/v1/tickets/{tid}").json["media"][0]
+    assert get_photo(client, public["url"]).status_code == 200
+
+
+def test_unused_uploads_are_deleted_after_their_time(client, demo, login, app, media_store, monkeypatch):
+    from server.media.models import Media
+    from server.media.operations import sweep
+    from tests.api.helpers import jpeg_bytes, upload
+
+    monkeypatch.setitem(app.config, "MEDIA_UNUSED_HOURS", 48)
+    me = login("slow-reporter")
+    used = upload(client, me, jpeg_bytes((9, 9, 9))).json
+    report(client, me, media=[used["id"]])
+    upload(client, me, jpeg_bytes((90, 90, 90)))
+    assert sweep(now=utcnow() + timedelta(hours=47)) == {"unused_photos_deleted": 0}
+    db.session.commit()
+    assert len(media_store.keys()) == 4
+    assert sweep(now=utcnow() + timedelta(hours=49)) == {"unused_photos_deleted": 1}
+    db.session.rollback()  # nothing is deleted unless the transaction commits
+    assert len(media_store.keys()) == 4
+    assert sweep(now=utcnow() + timedelta(hours=49)) == {"unused_photos_deleted": 1}
+    db.session.commit()
+    item = db.session.execute(sa.select(Media)).scalar_one()
+    assert item.id == used["id"] and media_store.keys() == sorted([item.key, item.thumb_key])

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.notifications.models import Notification
 from server.units.models import Unit
-from tests.api.helpers import act, report, user_id
+from tests.api.helpers import act, photo, report, user_id
 from tests.state import force_ticket
 
 
@@ -91,6 +91,10 @@ def test_from_a_report_to_a_published_result(client, demo, login):
     assert client.post(f"/api/v1/votes/{vote_id}/open", json={}, headers=cadre).status_code == 200
     shown = client.get(f"/api/v1/votes/{vote_id}").json
     assert shown["roll_size"] == 6 and shown["result"] is None
+    # The roll is told; the inbox item opens the vote itself.
+    inbox = client.get("/api/v1/notifications", headers=neighbours[0]).json["items"]
+    assert [n["page"].split("&")[0] for n in inbox if n["template"] == "vote_opened"] == [
+        f"/pages/topics/vote?id={vote_id}"]
     yes, no = (o["id"] for o in shown["options"])
     for i, person in enumerate(neighbours):
         cast = client.post(f"/api/v1/votes/{vote_id}/cast", json={"option_id": yes if i < 4 else no}, headers=person)
@@ -108,6 +112,8 @@ def test_from_a_report_to_a_published_result(client, demo, login):
     assert published.status_code == 200
     told = db.session.execute(sa.select(Notification.user_id).where(Notification.template == "topic_published")).scalars()
     assert {user_id(client, p) for p in neighbours} <= set(told)
+    inbox = client.get("/api/v1/notifications", headers=neighbours[5]).json["items"]
+    assert inbox[0]["page"].startswith(f"/pages/topics/topic?id={topic['id']}&")
     assert _topic_action(client, cadre, topic["id"], "publish_result", result="已安装，12 月起可用").status_code == 200
     assert _topic_action(client, cadre, topic["id"], "close").json["status"] == "closed"
     timeline = [e["action"] for e in client.get(f"/api/v1/topics/{topic['id']}").json["timeline"]]
@@ -200,3 +206,34 @@ def test_a_held_opinion_waits_for_a_moderator(client, demo, login):
     assert [o["id"] for o in client.get(f"/api/v1/topics/{tid}/opinions", headers=reader).json["items"]] == [said["id"]]
     again = client.post(f"/api/v1/opinions/{said['id']}/moderate", json={"approve": False, "reason": "x"}, headers=grid)
     assert again.status_code == 409 and again.json["message"] == "not_held"
+
+
+def test_a_stage_carries_its_attachments_and_a_photo_is_taken_once(client, demo, login):
+    cadre, grid = login("cadre"), login("grid")
+    tid = client.post("/api/v1/topics", json={"unit_id": _unit_id("gz-demo-hq-1"), "title": "健身器材选址"},
+                      headers=cadre).json["id"]
+    plan = photo(client, cadre)
+    moved = _topic_action(client, cadre, tid, "solicit", until=_iso(timedelta(days=5)), note="两处候选位置见图",
+                          media=[plan])
+    assert moved.status_code == 200, moved.json
+    stage = client.get(f"/api/v1/topics/{tid}").json["timeline"][-1]
+    assert stage["action"] == "solicit" and [m["id"] for m in stage["media"]] == [plan]
+    assert "media" not in stage["data"]  # storage keys stay on the server; the photo is shown by its address
+    shown = client.get(stage["media"][0]["url"])
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    # The same photo cannot be attached again: not to another stage, nor to a report.
+    again = _topic_action(client, cadre, tid, "propose", media=[plan])
+    assert again.status_code == 422 and again.json["message"] == "invalid_media"
+    assert client.get(f"/api/v1/topics/{tid}").json["status"] == "soliciting"  # nothing moved
+    assert report(client, cadre, media=[plan]).json["message"] == "invalid_media"
+    # Someone else's upload is refused too.
+    writer = login("attach-writer")
+    _home(client, writer, grid, "3栋502")
+    theirs = photo(client, cadre)
+    refused = client.post(f"/api/v1/topics/{tid}/opinions", json={"body": "放东边", "media": [theirs]}, headers=writer)
+    assert refused.status_code == 422 and refused.json["message"] == "invalid_media"
+    own = photo(client, writer)
+    said = client.post(f"/api/v1/topics/{tid}/opinions", json={"body": "放东边", "media": [own]}, headers=writer)
+    assert said.status_code == 201 and [m["id"] for m in said.json["media"]] == [own]
+    twice = client.post(f"/api/v1/topics/{tid}/opinions", json={"body": "再说一次", "media": [own]}, headers=writer)
+    assert twice.status_code == 422 and twice.json["message"] == "invalid_media"

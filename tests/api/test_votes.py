@@ -128,3 +128,19 @@ def test_an_admin_imports_a_roll_of_households_from_csv_or_xlsx(client, demo, lo
     assert refused.status_code == 422 and refused.json["message"] == "invalid_roll"
     assert upload(admin, b"PK\x03\x04not a workbook", "x.xlsx").json["message"] == "invalid_roll"
     assert upload(grid, csv_gb, "名册.csv").status_code == 403  # admins only
+
+
+def test_the_answer_to_a_cast_is_what_reading_the_vote_says_next(client, demo, login):
+    """The cast's answer is built from what it recorded; a GET reads it all back."""
+    cadre, grid = login("cadre"), login("grid")
+    voter, household_member = login("answer-voter"), login("answer-member")
+    _home(client, voter, grid, "9栋101")
+    _home(client, household_member, grid, "9栋101")
+    for by_household in (False, True):
+        vote = _vote(client, cadre, by_household=by_household)
+        client.post(f"/api/v1/votes/{vote['id']}/open", json={}, headers=cadre)
+        for person, option in ((voter, vote["options"][1]["id"]), (household_member, vote["options"][2]["id"])):
+            cast = client.post(f"/api/v1/votes/{vote['id']}/cast", json={"option_id": option}, headers=person)
+            assert cast.status_code == 200
+            assert cast.json == client.get(f"/api/v1/votes/{vote['id']}", headers=person).json
+            assert cast.json["my_option"] == option and cast.json["channel"] == "online"

@@ -10,7 +10,8 @@ the end:
 2. casting: `votes.operations.cast` and its COMMIT per iteration, by `--casts` different roll
    entries (a new ballot each: the vote row read under a shared lock, the entry locked, the
    voter and the ballot written), on the same kind of connection;
-3. the tally of `--ballots` ballots: the grouped count `close_vote` runs, then the whole close
+3. changing: each of them casts again, for another option (the ballot replaced);
+4. the tally of `--ballots` ballots: the grouped count `close_vote` runs, then the whole close
    (count, freeze, re-key every ballot at random).
 
 Both rates are single-threaded and in-process, so they compare the work a request does, not
@@ -111,6 +112,12 @@ def run(args, url: str) -> None:
         if profile:
             profile.disable()
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        no = ops.options_of(db.session.get(Vote, vote_id))[1].id
+        start = time.perf_counter()
+        for actor in actors:  # each voter changes their mind: the ballot is replaced
+            ops.cast(vote_id, actor, no)
+            db.session.commit()
+        changing = people / (time.perf_counter() - start)
 
         # The tally: a second vote with args.ballots ballots written in bulk.
         big = ops.create_vote(cadre, compound.id, "bench-tally", ["同意", "不同意"], 0, now - timedelta(minutes=1),
@@ -142,6 +149,7 @@ def run(args, url: str) -> None:
         print(f"INSERT ceiling (in-process, one commit each): {ceiling:,.0f}/s")
         print(f"cast (in-process, one commit each): {casting:,.0f}/s = {100 * casting / ceiling:.0f}% of the ceiling "
               f"({voters:,} voters of {rolls:,} on the roll)")
+        print(f"cast again, replacing the ballot: {changing:,.0f}/s = {100 * changing / ceiling:.0f}% of the ceiling")
         print(f"tally of {args.ballots:,} ballots (the grouped count): {tally_s * 1000:.0f} ms")
         print(f"close with {args.ballots:,} ballots (count, freeze, re-key every ballot): {close_s * 1000:.0f} ms")
 

@@ -1,7 +1,7 @@
 """Python calls per request: a measure that does not depend on the machine, for comparing two
 versions of the code (run it in each checkout).
 
-    .venv/bin/python tests/bench/calls_per_request.py [get|list|create ...]
+    .venv/bin/python tests/bench/calls_per_request.py [get|list|create|cast ...]   (CALLS_TOP=30: the top functions)
 
 A fresh SQLite database in a temporary folder (migrations, the demo district), 25 reports,
 then per request kind 20 requests to warm up and 100 under cProfile, through Flask's test
@@ -50,12 +50,14 @@ def main(kinds: list[str]) -> None:
 
         resident, grid = login("calls"), login("grid")
         ids = [client.post("/api/v1/tickets", json=BODY, headers=resident).json["id"] for _ in range(25)]
+        vote_id, option = _open_vote(client, login, resident, grid)
         counter = iter(range(10**6))
         requests = {
             "get": lambda: client.get(f"/api/v1/tickets/{ids[3]}", headers=resident),
             "list": lambda: client.get("/api/v1/tickets?scope=unit&limit=20", headers=grid),
             "create": lambda: client.post("/api/v1/tickets", json=BODY,
                                           headers={**resident, "Idempotency-Key": f"calls-{next(counter):08d}"}),
+            "cast": lambda: client.post(f"/api/v1/votes/{vote_id}/cast", json={"option_id": option}, headers=resident),
         }
         for kind in kinds:
             for _ in range(WARM):
@@ -67,7 +69,30 @@ def main(kinds: list[str]) -> None:
             profile.disable()
             assert answer.status_code in (200, 201), answer.json
             print(f"{kind}: {pstats.Stats(profile).total_calls // N:,} Python calls a request")
+            if os.environ.get("CALLS_TOP"):
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(int(os.environ["CALLS_TOP"]))
+
+
+def _open_vote(client, login, resident: dict, grid: dict) -> tuple[int, int]:
+    """The resident's home confirmed in a compound, and an open vote there."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from server.extensions import db
+    from server.units.models import Unit
+
+    with client.application.app_context():
+        compound = db.session.execute(sa.select(Unit.id).where(Unit.code == "gz-demo-hq-1-1")).scalar_one()
+    claim = client.post("/api/v1/roll/claims", json={"unit_id": compound, "household": "1栋101"}, headers=resident).json
+    client.post(f"/api/v1/roll/entries/{claim['id']}/review", json={"confirm": True}, headers=grid)
+    cadre, now = login("cadre"), datetime.now(timezone.utc)
+    vote = client.post("/api/v1/votes", headers=cadre, json={
+        "unit_id": compound, "title": "calls", "options": ["同意", "不同意"],
+        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat()}).json
+    client.post(f"/api/v1/votes/{vote['id']}/open", json={}, headers=cadre)
+    return vote["id"], vote["options"][0]["id"]
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["get", "list", "create"])
+    main(sys.argv[1:] or ["get", "list", "create", "cast"])

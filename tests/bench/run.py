@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -54,7 +55,7 @@ BASELINE = os.path.join(HERE, "baseline.json")  # the same harness on the code b
 # The 1,000,000-ticket data set is about 2.2 GiB of tables and indexes (2 GiB held less than all of
 # it: finding 33); the pool holds it with room for what the loads add.
 BUFFER_POOL = 4 * 1024 ** 3
-LOADS = ("get", "list", "nearby", "create", "rate")
+LOADS = ("get", "list", "nearby", "create", "rate", "cast")
 READS = ("get", "list", "nearby", "get_recycled")
 PAGES = ("list", "nearby")  # also set beside a bare page of 20 rows (not a target: the issue's ceiling is one SELECT)
 LABELS = {
@@ -66,8 +67,10 @@ LABELS = {
     "nearby": "nearby 20",
     "create": "create a ticket",
     "rate": "rate an answer",
+    "cast": "cast a secret ballot",
     "get_recycled": "GET one ticket, workers recycled every 5,000 requests (deploy default)",
 }
+VOTERS = 2000  # the roll of the cast load: a compound's residents
 TARGETS = {"read_share": 0.70, "write_share": 0.50, "p99_ms": 50.0, "growth": 1.25}
 
 
@@ -541,7 +544,9 @@ def run_scale(n: int, args, workdir: str) -> dict:
         from ceiling_app import prepare
 
         prepare(url)
-        ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json")  # gunicorn's own log lines as the service's
+        # gunicorn's own log lines as the service's; its access line asked for (off by default with
+        # LOG_FORMAT=json), the bare app's only line a request.
+        ceiling_env = dict(os.environ, DATABASE_URL=url, LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
         with Gunicorn("tests.bench.ceiling_app:app", ceiling_env, os.path.join(workdir, f"ceiling-{n}.log"),
                       "/items/1", ports=24) as server:
             select = [f"GET\t/items/{rng.randint(1, 10_000)}\t\t" for _ in range(20_000)]
@@ -585,8 +590,8 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
             result[kind]["ceiling_page"] = ceiling_again(kind, "page")
         report(kind, result)
 
-    # One line a request, as deployed (deploy/Dockerfile, gongzhi.env.example): the app's JSON
-    # line, gunicorn's access log off. The ceiling writes gunicorn's access line, its only one.
+    # One line a request, as deployed (deploy/gunicorn.conf.py with LOG_FORMAT=json): the app's
+    # JSON line, gunicorn's access log off. The ceiling writes gunicorn's access line, its only one.
     env = datagen.app_env(name, RATELIMIT_ENABLED="0", LOG_FORMAT="json", GUNICORN_ACCESSLOG="")
     logfile = os.path.join(workdir, f"service-{n}.log")
     with Gunicorn("server.wsgi:app", env, logfile, "/healthz") as server:
@@ -632,6 +637,9 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
             result["rate"]["rows"] = made
             result["rate"]["check"] = f"{made:,} ratings recorded for {result['rate']['ok_total']:,} 2xx answers"
             done("rate")
+        if "cast" in args.loads:
+            result["cast"] = cast_load(name, api, server, args, rng, workdir, pids if "cast" in args.profile else ())
+            done("cast")
     if "get" in args.loads and args.recycling and n == min(args.scale_list):
         # The same GET load with the deploy config's own worker recycling.
         with Gunicorn("server.wsgi:app", dict(env, GUNICORN_MAX_REQUESTS=os.environ.get("GUNICORN_MAX_REQUESTS", "5000")),
@@ -642,6 +650,37 @@ def measure_service(n: int, name: str, info: dict, args, rng, workdir: str, resu
     result["log_problems"] = log_problems(logfile)
     if result["log_problems"]:
         log(f"  the service logged {len(result['log_problems'])} error lines, e.g. {result['log_problems'][0]}")
+
+
+def cast_load(database: str, api: Api, server: "Gunicorn", args, rng, workdir: str, pids=()) -> dict:
+    """An open vote of a compound's residents, `VOTERS` on its roll (confirmed entries); each
+    request a ballot of one of them, changed now and then as voters may (the last counts)."""
+    voters = [api.login(f"bench-voter-{k}") for k in range(VOTERS)]
+    conn = datagen.connect(database)
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM units WHERE code = 'gz-demo-hq-1-1'")
+    compound = cur.fetchone()[0]
+    cur.executemany("INSERT INTO roll_entries (unit_id, user_id, household, name, status, version, created_at) "
+                    "VALUES (%s, %s, %s, '', 'confirmed', 1, UTC_TIMESTAMP())",
+                    [(compound, uid, f"{k // 4 + 1}栋{k % 4 + 1}01") for k, (_, uid) in enumerate(voters)])
+    conn.close()
+    cadre = {"Authorization": "Bearer " + api.login("cadre")[0]}
+    now = datetime.now(timezone.utc)
+    made = api.http.post(server.base + "/api/v1/votes", headers=cadre, timeout=10, json={
+        "unit_id": compound, "title": "小区停车位怎么划", "options": ["划在东侧", "划在西侧", "不划"],
+        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=3)).isoformat()})
+    made.raise_for_status()
+    vote = made.json()
+    api.http.post(f"{server.base}/api/v1/votes/{vote['id']}/open", headers=cadre, json={}, timeout=10).raise_for_status()
+    options = [o["id"] for o in vote["options"]]
+    lines = [f"POST\t/api/v1/votes/{vote['id']}/cast\t{rng.choice(voters)[0]}\t" + json.dumps({"option_id": rng.choice(options)})
+             for _ in range(20_000)]
+    out = wrk(server, lines, "random", args, workdir, "cast", pids)
+    voted = count_rows(database, "voters")
+    ballots = count_rows(database, "ballots")
+    out["check"] = (f"{voted:,} voters recorded, {ballots:,} ballots kept, of {VOTERS:,} on the roll, after "
+                    f"{out['ok_total']:,} 2xx answers (one ballot a voter: the last counts)")
+    return out
 
 
 def count_rows(database: str, table: str) -> int:
@@ -865,7 +904,7 @@ to migrate and seed).{_data_line(res)}
 
 {table(res)}
 """)
-        checks = [res[k]["check"] for k in ("create", "rate") if k in res and "check" in res[k]]
+        checks = [res[k]["check"] for k in ("create", "rate", "cast") if k in res and "check" in res[k]]
         if checks:
             parts.append("Checked after the run: " + "; ".join(checks) + ".\n")
         if res.get("log_problems"):

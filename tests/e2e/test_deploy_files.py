@@ -317,7 +317,11 @@ def test_database_url_parsing_in_the_scripts(tmp_path):
 def _gunicorn_settings(**env) -> dict:
     namespace: dict = {"__file__": str(DEPLOY / "gunicorn.conf.py")}
     saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    for k, v in env.items():  # None: unset
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     try:
         exec(compile((DEPLOY / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
     finally:
@@ -341,6 +345,13 @@ def test_gunicorn_settings():
     assert "%(U)s" in cfg.access_log_format and "%(r)s" not in cfg.access_log_format \
         and "%(q)s" not in cfg.access_log_format
     assert cfg.logconfig_dict["formatters"]["json"]["()"] == "server.ops.logs.JsonFormatter"
+    # JSON logs: the app's line is the request's one line; gunicorn's access line only when asked for.
+    assert conf["accesslog"] is None and cfg.logconfig_dict["loggers"]["gunicorn.access"]["handlers"] == ["none"]
+    for value in ("", None):
+        assert _gunicorn_settings(LOG_FORMAT="json", GUNICORN_ACCESSLOG=value)["accesslog"] is None
+    asked = _gunicorn_settings(LOG_FORMAT="json", GUNICORN_ACCESSLOG="-")
+    assert asked["accesslog"] == "-" and asked["logconfig_dict"]["loggers"]["gunicorn.access"]["handlers"] == ["stderr"]
+    assert _gunicorn_settings(LOG_FORMAT="text")["accesslog"] == "-"
     assert callable(conf["on_starting"]) and callable(conf["child_exit"])
     assert "logconfig_dict" not in _gunicorn_settings(LOG_FORMAT="text")
 

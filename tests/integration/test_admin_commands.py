@@ -42,6 +42,7 @@ COMMANDS = {
     "open311 keys create": "BAD_INPUT; test_open311_key_revoked_by_the_command_is_refused_next_request",
     "open311 keys list": "test_open311_key_revoked_by_the_command_is_refused_next_request",
     "open311 keys revoke": "BAD_INPUT; test_open311_key_revoked_by_the_command_is_refused_next_request",
+    "media migrate": "tests/integration/test_media_s3.py",
 }
 THIRD_PARTY_GROUPS = ("db", "openapi")  # Flask-Migrate, flask-smorest
 

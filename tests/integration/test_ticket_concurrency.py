@@ -175,3 +175,21 @@ def test_the_same_subscription_taps_from_two_devices_add_up_in_one_row(demo, log
     rows = db.session.execute(sa.select(SubscriptionQuota.remaining).join(User, User.id == SubscriptionQuota.user_id)
                               .where(User.openid == "dev:subscription-race")).scalars().all()
     assert len(rows) == 1 and rows[0] == sum(1 for code, _ in answers if code == 200)
+
+
+def test_one_photo_sent_with_concurrent_reports_is_taken_by_one(demo, login):
+    """Two reports racing for one upload: one keeps the photo, the other is refused whole."""
+    headers = login("photo-racer")
+    with demo.test_client() as client:
+        shared = photo(client, headers)
+    answers = _at_once(demo, lambda client, n: report(client, headers, description=f"同一张照片 {n}", media=[shared]),
+                       list(range(N)))
+    assert sorted(status for status, _ in answers) == [201] + [422] * (N - 1)
+    assert {body.get("message") for status, body in answers if status == 422} == {"invalid_media"}
+    from server.media.models import Media
+
+    taken = db.session.execute(sa.select(Media.attached_to).where(Media.id == shared)).scalar_one()
+    winner = next(body["id"] for status, body in answers if status == 201)
+    event = db.session.execute(sa.select(TicketEvent.id).where(TicketEvent.ticket_id == winner,
+                                                               TicketEvent.action == "report")).scalar_one()
+    assert taken == f"ticket_event:{event}"

@@ -36,3 +36,17 @@ def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
     app = create_app(Config())
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/gongzhi.sqlite3")
+
+
+def test_photo_storage_must_be_known_and_a_bucket_named(monkeypatch):
+    monkeypatch.setenv("MEDIA_STORAGE", "ftp")
+    with pytest.raises(ConfigError, match="MEDIA_STORAGE"):
+        Config().validate()
+    monkeypatch.setenv("MEDIA_STORAGE", "S3")
+    monkeypatch.delenv("S3_BUCKET", raising=False)
+    with pytest.raises(ConfigError, match="S3_BUCKET"):
+        Config().validate()
+    monkeypatch.setenv("S3_BUCKET", "photos")
+    Config().validate()
+    monkeypatch.delenv("MEDIA_STORAGE")
+    assert Config().MEDIA_STORAGE == "local"

@@ -116,6 +116,7 @@ function eventView(e, i) {
     at: format.dateTime(e.at),
     detail: eventDetail(e),
     note: e.note || '',
+    photos: format.photos(e.media),
   }
 }
 

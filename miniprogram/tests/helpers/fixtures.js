@@ -111,9 +111,9 @@ function event(overrides = {}) {
   )
 }
 
-// 一条消息（NotificationOut）
+// 一条消息（NotificationOut）；page 如服务器所给：反映的消息打开那条反映
 function notification(overrides = {}) {
-  return Object.assign(
+  const n = Object.assign(
     {
       id: 1,
       template: 'ticket_accepted',
@@ -127,6 +127,8 @@ function notification(overrides = {}) {
     },
     overrides
   )
+  if (!('page' in overrides)) n.page = n.ticket_id ? `/pages/ticket/ticket?id=${n.ticket_id}&n=${n.id}` : `/pages/notifications/notifications?n=${n.id}`
+  return n
 }
 
 // 派单时可选的人（StaffMember）
@@ -309,7 +311,7 @@ function topic(overrides = {}) {
 
 // 议题的经过上的一步（TopicEventOut）
 function topicEvent(action, overrides = {}) {
-  return Object.assign({ action, actor_role: 'cadre', at: '2026-11-30T02:00:00+00:00', data: {}, from_status: null, note: '', to_status: 'draft' }, overrides)
+  return Object.assign({ action, actor_role: 'cadre', at: '2026-11-30T02:00:00+00:00', data: {}, media: [], from_status: null, note: '', to_status: 'draft' }, overrides)
 }
 
 // 议事会的一次表决（SessionOut）：记名

@@ -2,12 +2,14 @@
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 
-// 议题与投票的消息：收件箱里的消息不带议题、投票的编号（订阅消息本身直接打开那一页），点开去议题列表
+// 议题与投票的消息：服务器说明该打开哪一页（page）；没有说明时，去议题列表的相应一栏
 const TOPIC_GROUPS = { vote_opened: 'voting', vote_closing: 'voting', topic_published: 'decided' }
+const PAGE = /^\/pages\/[a-z]+\/[a-z]+\?/
 
 function view(n) {
   return {
     id: n.id,
+    page: typeof n.page === 'string' && PAGE.test(n.page) ? n.page : '',
     topicsGroup: TOPIC_GROUPS[n.template] || '',
     title: n.title || '',
     body: n.body || '',
@@ -82,7 +84,8 @@ Component({
           })
           .catch(() => {})
       }
-      if (item.ticketId) wx.navigateTo({ url: `/pages/ticket/ticket?id=${item.ticketId}` })
+      if (item.page) wx.navigateTo({ url: item.page })
+      else if (item.ticketId) wx.navigateTo({ url: `/pages/ticket/ticket?id=${item.ticketId}` })
       else if (item.topicsGroup) wx.navigateTo({ url: `/pages/topics/list?group=${item.topicsGroup}` })
       return marking
     },

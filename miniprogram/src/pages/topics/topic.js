@@ -173,5 +173,10 @@ Component({
       const op = this.data.opinions.find((o) => o.id === Number(e.currentTarget.dataset.id))
       if (op) wx.previewImage({ current: e.currentTarget.dataset.url, urls: op.photos.map((p) => p.url) })
     },
+
+    onPreviewStepPhoto(e) {
+      const step = this.data.topic.timeline[Number(e.currentTarget.dataset.key)]
+      if (step) wx.previewImage({ current: e.currentTarget.dataset.url, urls: step.photos.map((p) => p.url) })
+    },
   },
 })
