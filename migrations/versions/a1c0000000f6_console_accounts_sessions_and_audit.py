@@ -4,7 +4,7 @@ The office console: staff sign-in (username, Argon2id hash, encrypted TOTP secre
 revocable server-side sessions, and the audit log of every change made through it.
 
 Revision ID: a1c0000000f6
-Revises: f7a8000000e5
+Revises: f8b9000000e6
 Create Date: 2026-12-06 11:15:20.919302
 
 """
@@ -16,7 +16,7 @@ import server.timeutil
 
 # revision identifiers, used by Alembic.
 revision = 'a1c0000000f6'
-down_revision = 'f7a8000000e5'
+down_revision = 'f8b9000000e6'
 branch_labels = None
 depends_on = None
 

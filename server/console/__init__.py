@@ -8,7 +8,7 @@ from __future__ import annotations
 
 def blueprint():
     """The blueprint with every page registered."""
-    from . import auth_views, dashboard, filters, public_views, tickets  # noqa: F401  (they register their views)
+    from . import auth_views, dashboard, filters, public_views, tickets, topics  # noqa: F401  (they register their views)
     from .web import bp
 
     return bp

@@ -176,6 +176,19 @@ ROUTES = {
     ("GET", "/tickets"): CONSOLE,
     ("GET", "/tickets/<int:ticket_id>"): CONSOLE,
     ("POST", "/tickets/<int:ticket_id>/<any(accept, return, assign, transfer, progress, resolve):action>"): CONSOLE,
+    ("GET", "/topics"): CONSOLE,
+    ("POST", "/topics"): CONSOLE,
+    ("GET", "/topics/<int:topic_id>"): CONSOLE,
+    ("POST", "/topics/<int:topic_id>/<any(solicit, propose, deliberate, put_to_residents, decide, publish_decision, "
+             "publish_result, close, withdraw, reject):action>"): CONSOLE,
+    ("POST", "/topics/<int:topic_id>/council"): CONSOLE,
+    ("POST", "/opinions/<int:opinion_id>/reply"): CONSOLE,
+    ("POST", "/opinions/<int:opinion_id>/moderate"): CONSOLE,
+    ("GET", "/votes/<int:vote_id>"): CONSOLE,
+    ("POST", "/votes/<int:vote_id>/<any(open, close, cancel):action>"): CONSOLE,
+    ("POST", "/votes/<int:vote_id>/paper"): CONSOLE,
+    ("GET", "/roll"): CONSOLE,
+    ("POST", "/roll/<int:entry_id>/review"): CONSOLE,
 }
 AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION, DOMAIN))
 OPEN = sorted(k for k, v in ROUTES.items() if v in (PUBLIC, O311))
@@ -524,6 +537,7 @@ def _url(rule: str, w) -> str:
               "notification_id": w.notification, "request_id": w.pub_hq, "code": "streetlight", "token": "x1",
               "key": "00/nothing.jpg", "fmt": "json", "rest": "v2/nothing.json", "filename": "nothing.txt",
               "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1, "session_id": 1, "action": "accept"}
+    rule = re.sub(r"<any\((\w+)[^)]*\):\w+>", lambda m: m.group(1), rule)  # a route's first action
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(sample[m.group(1)]), rule)
 
 
