@@ -33,8 +33,9 @@ STAGE_LABELS = {"solicit": "征求意见", "propose": "支部提议", "deliberat
                 "withdraw": "撤回", "reject": "不予采纳", "create": "提出议题", "council": "议事会表决"}
 VOTE_CHOICES = {"yes": "同意", "no": "反对", "abstain": "弃权"}
 ROLE_NAMES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "member": "议事会成员", "system": "系统"}
-DONE = {**{a: f"已{label}" for a, label in STAGE_LABELS.items()}, "council": "已记录议事会表决", "reply": "已回复",
-        "moderate": "已审核"}
+EXITS = ("withdraw", "reject")  # side exits: listed after the stages forward, never unfolded first
+DONE = {**{a: f"已{label}" for a, label in STAGE_LABELS.items()}, "solicit": "已开始征求意见", "council": "已记录议事会表决",
+        "reply": "已回复", "moderate": "已审核"}
 
 
 def _topic_in_scope(topic_id: int) -> Topic:
@@ -101,7 +102,8 @@ def topic_page(topic_id: int):
     can_sit = status == TopicStatus.deliberating and bool(roles & topic_rules.COUNCIL)
     return render("console/topic.html", topic=topic, status_label=topic_rules.LABELS[status], events=events,
                   photos=_photos, opinions=opinions, sessions=topic_queries.sessions(topic), votes=votes,
-                  actions=topic_rules.MACHINE.allowed_actions(status, roles, topic), stage_labels=STAGE_LABELS,
+                  actions=sorted(topic_rules.MACHINE.allowed_actions(status, roles, topic), key=lambda a: a in EXITS),
+                  exits=EXITS, stage_labels=STAGE_LABELS,
                   council=council if can_sit else [], vote_choices=VOTE_CHOICES, role_names=ROLE_NAMES,
                   status_names={s.value: label for s, label in topic_rules.LABELS.items()},
                   is_moderator=bool(staff_roles_in(who, topic_ops._unit(topic.unit_id)) & MODERATORS),
