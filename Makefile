@@ -13,7 +13,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+# The console's browser libraries from npm (console/package-lock.json) into its static folder.
+CONSOLE_VENDOR := server/console/static/vendor
+$(CONSOLE_VENDOR)/.installed: console/package.json console/package-lock.json scripts/console-assets.sh
+	bash scripts/console-assets.sh
+	touch $@
+
+install: $(BIN)/.installed $(CONSOLE_VENDOR)/.installed
 
 migrate: install
 	$(BIN)/flask db upgrade heads
@@ -51,4 +57,4 @@ bench: install
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance console/node_modules $(CONSOLE_VENDOR)

@@ -34,6 +34,10 @@ def register(app: Flask, api) -> None:
 
     app.register_blueprint(ops_blp)
 
+    from .console import blueprint as console_blueprint  # the office console, server-rendered, at /
+
+    app.register_blueprint(console_blueprint())
+
     @app.get("/healthz")
     def healthz():
         try:

@@ -70,6 +70,35 @@ def revoke_command(openid, unit_code, role):
     click.echo(("revoked" if removed else "no such post:") + f" {role} of {unit_code} from {openid}")
 
 
+@click.command("console-user")
+@click.argument("openid")
+@click.option("--username", required=True, help="the name to sign in with")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="at least 10 characters (asked for when not given)")
+@click.option("--new-totp", is_flag=True, help="a new TOTP secret even if the account has one")
+def console_user_command(openid, username, password, new_totp):
+    """Give a staff member (by openid) an office console sign-in, or change it; prints the
+    TOTP provisioning URI to scan into an authenticator app. Their sessions are revoked."""
+    import sqlalchemy as sa
+
+    from .auth.console import provisioning_uri, set_credentials
+    from .auth.models import User
+
+    user = db.session.execute(sa.select(User).where(User.openid == openid)).scalar_one_or_none()
+    if user is None:
+        click.echo(f"错误 (user_not_found): 没有 openid 为 {openid} 的用户", err=True)
+        sys.exit(1)
+    if not user.posts:
+        click.echo("警告：该用户没有工作岗位，登录后无法使用办公台（flask staff grant）", err=True)
+    try:
+        account, _ = set_credentials(user, username, password, new_totp=new_totp)
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(f"console user {account.username} set for {openid}")
+    click.echo(provisioning_uri(account))
+
+
 @click.command("seed-demo")
 def seed_demo_command():
     """Create or refresh the demo district, its categories and dev staff."""
@@ -93,6 +122,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(console_user_command)
     app.cli.add_command(tickets_cli)
     from .stats.cli import reports_cli
 

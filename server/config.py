@@ -101,6 +101,16 @@ class Config:
         self.RATELIMIT_REPORT = env.get("RATELIMIT_REPORT", "20/hour")          # per user
         self.RATELIMIT_UPLOAD = env.get("RATELIMIT_UPLOAD", "60/hour")          # per user
         self.RATELIMIT_OPEN311_POST = env.get("RATELIMIT_OPEN311_POST", "120/minute")  # per address
+        # The office console (docs/CONSOLE.md): a session lapses after this many idle minutes
+        # and after this many hours in all; sign-in attempts per address; map tiles (an
+        # {z}/{x}/{y} URL template; none: the unit boundaries alone); the cookie's Secure flag
+        # ("auto": set unless debugging, testing or developing over plain http).
+        self.CONSOLE_IDLE_MINUTES = float(env.get("CONSOLE_IDLE_MINUTES", "30"))
+        self.CONSOLE_SESSION_HOURS = float(env.get("CONSOLE_SESSION_HOURS", "12"))
+        self.RATELIMIT_CONSOLE_LOGIN = env.get("RATELIMIT_CONSOLE_LOGIN", "10/minute;50/hour")
+        self.CONSOLE_TILES_URL = env.get("CONSOLE_TILES_URL", "")
+        self.CONSOLE_TILES_ATTRIBUTION = env.get("CONSOLE_TILES_ATTRIBUTION", "")
+        self.CONSOLE_COOKIE_SECURE = env.get("CONSOLE_COOKIE_SECURE", "auto")
         self.MAX_CONTENT_LENGTH = 11 * 1024 * 1024
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
         self.JSON_AS_ASCII = False
@@ -153,3 +163,4 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.RATELIMIT_LOGIN = self.RATELIMIT_REPORT = self.RATELIMIT_UPLOAD = "100000/minute"
         self.RATELIMIT_OPEN311_POST = "100000/minute"
+        self.RATELIMIT_CONSOLE_LOGIN = "100000/minute"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .auth.console import set_credentials
 from .auth.models import Role, User
 from .auth.operations import grant_post
 from .categories.models import Category
@@ -42,6 +43,13 @@ DEMO_STAFF = [
     ("admin", "区管理员", "gz-demo", Role.admin),
 ]
 DEMO_RESIDENTS = [("resident", "居民刘阿姨")]
+# Office console sign-ins of the demo (README, "The office console"): dev login name,
+# username, password, TOTP secret (base32; add it to an authenticator app, or run
+# `python -c "import pyotp; print(pyotp.TOTP('<secret>').now())"`). Demo only: never in production.
+DEMO_CONSOLE = [
+    ("head", "street-head", "gongzhi-street-demo", "GONGZHIDEMOSTREETHEAD234"),
+    ("admin", "district-admin", "gongzhi-admin-demo", "GONGZHIDEMODISTRICTADMIN"),
+]
 
 
 def _box(min_lng, min_lat, max_lng, max_lat):
@@ -95,5 +103,9 @@ def seed_demo() -> dict:
     db.session.flush()
     for login, _, unit_code, role in DEMO_STAFF:
         grant_post(f"dev:{login}", unit_code, role.value)
+    for login, username, password, secret in DEMO_CONSOLE:
+        user = db.session.execute(sa.select(User).where(User.openid == f"dev:{login}")).scalar_one()
+        set_credentials(user, username, password, totp_secret=secret)
     db.session.flush()
-    return {"units": len(units), "categories": len(CATEGORIES), "staff": len(DEMO_STAFF)}
+    return {"units": len(units), "categories": len(CATEGORIES), "staff": len(DEMO_STAFF),
+            "console_accounts": len(DEMO_CONSOLE)}

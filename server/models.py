@@ -1,6 +1,7 @@
 """Every model module, imported once so the mapper registry and Alembic see them all."""
-from .auth.models import AuthToken, Role, StaffPost, User  # noqa: F401
+from .auth.models import AuthToken, ConsoleAccount, ConsoleSession, Role, StaffPost, User  # noqa: F401
 from .categories.models import Category  # noqa: F401
+from .console.models import AuditEntry  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .media.models import Media  # noqa: F401
 from .notifications.models import Notification, SubscriptionQuota  # noqa: F401

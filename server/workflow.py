@@ -85,8 +85,9 @@ class Machine:
         self._writing: contextvars.ContextVar[int] = contextvars.ContextVar(f"{name}_writing", default=0)
         by_state: dict[Any, list[tuple[str, frozenset[str]]]] = {}
         for (action, state), rule in sorted(transitions.items(), key=lambda item: item[0][0]):
-            if SYSTEM not in rule.roles:
-                by_state.setdefault(state, []).append((action, rule.roles))
+            people = rule.roles - {SYSTEM}  # the timers' part of a rule is never offered to anyone
+            if people:
+                by_state.setdefault(state, []).append((action, people))
         self._by_state = by_state
         self._subscribers: dict[str, list[Callable]] = {}
 

@@ -93,3 +93,37 @@ class StaffPost(db.Model):
     user: Mapped[User] = relationship(back_populates="posts")
     unit: Mapped["Unit"] = relationship(lazy="joined")
 
+
+
+class ConsoleAccount(db.Model):
+    """A staff member's sign-in to the office console: a username, an Argon2id password hash
+    and a TOTP second factor (its secret Fernet-encrypted, like the phone)."""
+
+    __tablename__ = "console_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    totp_secret_enc: Mapped[str] = mapped_column(sa.Text)
+    # The last TOTP time step accepted: a code is good once (no replay within its window).
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class ConsoleSession(db.Model):
+    """A signed-in console browser: only the SHA-256 of its cookie is stored. Revocable;
+    it lapses after CONSOLE_IDLE_MINUTES without a request."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")

@@ -59,6 +59,9 @@ USER_REFERENCES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("follows", "user_id"): ("follows", "delete"),
     ("council_members", "user_id"): ("council_seats", "delete"),
     ("council_sessions", "recorded_by"): (None, "unlink"),
+    ("console_accounts", "user_id"): (None, "delete"),       # credentials, stored hashed / encrypted
+    ("console_sessions", "user_id"): (None, "delete"),
+    ("console_audit", "actor_id"): (None, "unlink"),         # the audit trail stays
 }
 
 

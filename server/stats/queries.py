@@ -24,7 +24,7 @@ from ..timeutil import UTCDateTime, utcnow
 from ..units.models import Unit
 from ..units.queries import get_unit
 from . import rates
-from .periods import Period, month_of, parse_period, single
+from .periods import Month, Period, month_of, parse_period, single
 from .rates import Counters
 
 # --- durations in SQL -------------------------------------------------------------------
@@ -390,3 +390,57 @@ def category_cards(unit_id: int, period_text: str | None = None, now: datetime |
         items.append(card)
     items.sort(key=lambda i: (-i["received"], i["category"]["code"]))
     return {"unit": unit_brief(unit), "items": items, **period_fields(period, now), **rules()}
+
+
+# --- the office console's dashboard ---------------------------------------------------------
+
+
+def monthly_series(unit_id: int, last: Month, count: int = 12) -> list[dict]:
+    """The unit's three rates month by month, from the frozen monthly report cards
+    (一月一督查), oldest first: `count` months ending with `last`; a month not frozen has
+    None for its rates. One indexed read (the unit's rows, by unit_id)."""
+    from .models import MONTHLY, ReportSnapshot, ReportSnapshotUnit
+
+    months = [last]
+    while len(months) < count:
+        months.insert(0, months[0].previous())
+    names = [str(m) for m in months]
+    rows = db.session.execute(
+        sa.select(ReportSnapshot.first_month, ReportSnapshotUnit)
+        .join(ReportSnapshot, ReportSnapshot.id == ReportSnapshotUnit.snapshot_id)
+        .where(ReportSnapshotUnit.unit_id == unit_id, ReportSnapshot.kind == MONTHLY,
+               ReportSnapshot.first_month == ReportSnapshot.last_month, ReportSnapshot.first_month.in_(names))
+    ).all()
+    by_month = {month: row for month, row in rows}
+    series = []
+    for month in months:
+        row = by_month.get(str(month))
+        figures = rates.numbers(row.counters) if row is not None else {}
+        series.append({"month": str(month), "label": f"{month.year}年{month.month}月", "frozen": row is not None,
+                       "received": figures.get("received"), "response_rate": figures.get("response_rate"),
+                       "resolution_rate": figures.get("resolution_rate"),
+                       "satisfaction_rate": figures.get("satisfaction_rate")})
+    return series
+
+
+def latest_monthly_ranking(unit_id: int) -> dict | None:
+    """The units directly under this one as the latest monthly report card ranked them, or
+    None before the first one is frozen."""
+    from .models import MONTHLY, ReportSnapshot, ReportSnapshotUnit
+
+    snapshot = db.session.execute(
+        sa.select(ReportSnapshot).where(ReportSnapshot.kind == MONTHLY).order_by(ReportSnapshot.id.desc()).limit(1)
+    ).scalar()
+    if snapshot is None:
+        return None
+    rows = db.session.execute(
+        sa.select(ReportSnapshotUnit).where(ReportSnapshotUnit.snapshot_id == snapshot.id,
+                                            ReportSnapshotUnit.parent_id == unit_id)).scalars().all()
+    items = []
+    for row in rows:
+        figures = rates.numbers(row.counters, row.median_response_us, row.median_resolution_us)
+        figures.update(unit={"id": row.unit_id, "code": row.unit_code, "name": row.unit_name}, rank=row.rank,
+                       score=None if row.score is None else round(row.score, 4))
+        items.append(figures)
+    items.sort(key=lambda i: (i["rank"] is None, i["rank"] or 0, -i["received"], i["unit"]["code"]))
+    return {"title": snapshot.title, "period": snapshot.period, "items": items}

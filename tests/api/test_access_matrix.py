@@ -72,6 +72,8 @@ O311 = "open311"             # GeoReport reads: api_key optional (a wrong one is
 O311_KEY = "open311-key"     # api_key required
 OPS = "ops-allowlist"        # METRICS_ALLOW addresses only; 404 for everyone else
 DOMAIN = "domain-staff"      # logged-in; role x scope in the domain's own tests (test_topics.py, test_votes.py)
+CONSOLE = "console"          # the office console: a staff member's cookie session (never a bearer token);
+                             # roles and scope (404 outside it) in tests/api/test_console.py
 
 ROUTES = {
     ("GET", "/healthz"): PUBLIC,
@@ -160,9 +162,37 @@ ROUTES = {
     ("POST", "/api/v1/roll/entries/<int:entry_id>/review"): DOMAIN,
     ("POST", "/api/v1/roll/import"): DOMAIN,
     ("POST", "/api/v1/roll/import-file"): DOMAIN,
+    # The office console (server/console/), server-rendered pages at /.
+    ("GET", "/console/static/<path:filename>"): PUBLIC,  # its CSS, JS and the npm libraries
+    ("GET", "/public"): PUBLIC,  # the latest bulletin and every unit's report card
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,  # rate limited; CSRF token bound to the sign-in form's cookie
+    ("POST", "/login/dev"): PUBLIC,  # DEV_LOGIN only, else 404
+    ("GET", "/"): CONSOLE,
+    ("POST", "/logout"): CONSOLE,
+    ("GET", "/account/sessions"): CONSOLE,
+    ("POST", "/account/sessions/<int:session_id>/revoke"): CONSOLE,
+    ("GET", "/admin/audit"): CONSOLE,  # administrators
+    ("GET", "/tickets"): CONSOLE,
+    ("GET", "/tickets/<int:ticket_id>"): CONSOLE,
+    ("POST", "/tickets/<int:ticket_id>/<any(accept, return, assign, transfer, progress, resolve):action>"): CONSOLE,
+    ("GET", "/topics"): CONSOLE,
+    ("POST", "/topics"): CONSOLE,
+    ("GET", "/topics/<int:topic_id>"): CONSOLE,
+    ("POST", "/topics/<int:topic_id>/<any(solicit, propose, deliberate, put_to_residents, decide, publish_decision, "
+             "publish_result, close, withdraw, reject):action>"): CONSOLE,
+    ("POST", "/topics/<int:topic_id>/council"): CONSOLE,
+    ("POST", "/opinions/<int:opinion_id>/reply"): CONSOLE,
+    ("POST", "/opinions/<int:opinion_id>/moderate"): CONSOLE,
+    ("GET", "/votes/<int:vote_id>"): CONSOLE,
+    ("POST", "/votes/<int:vote_id>/<any(open, close, cancel):action>"): CONSOLE,
+    ("POST", "/votes/<int:vote_id>/paper"): CONSOLE,
+    ("GET", "/roll"): CONSOLE,
+    ("POST", "/roll/<int:entry_id>/review"): CONSOLE,
 }
 AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION, DOMAIN))
 OPEN = sorted(k for k, v in ROUTES.items() if v in (PUBLIC, O311))
+CONSOLE_ROUTES = sorted(k for k, v in ROUTES.items() if v == CONSOLE)
 
 
 def _app_routes(app) -> dict[tuple[str, str], str]:
@@ -506,7 +536,8 @@ def _url(rule: str, w) -> str:
     sample = {"ticket_id": w.pub_hq, "unit_id": w.unit[IN_UNIT], "bulletin_id": w.bulletin,
               "notification_id": w.notification, "request_id": w.pub_hq, "code": "streetlight", "token": "x1",
               "key": "00/nothing.jpg", "fmt": "json", "rest": "v2/nothing.json", "filename": "nothing.txt",
-              "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1}
+              "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1, "session_id": 1, "action": "accept"}
+    rule = re.sub(r"<any\((\w+)[^)]*\):\w+>", lambda m: m.group(1), rule)  # a route's first action
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(sample[m.group(1)]), rule)
 
 
@@ -521,6 +552,17 @@ def test_public_route_needs_no_login(w, method, rule):
         url += "?min_lat=30.5&min_lng=114.2&max_lat=30.7&max_lng=114.4"
     res = w.client.open(url, method=method)
     assert res.status_code not in (401, 403) and res.status_code < 500, (res.status_code, res.get_data()[:300])
+
+
+@pytest.mark.parametrize("method, rule", CONSOLE_ROUTES, ids=[f"{m} {r}" for m, r in CONSOLE_ROUTES])
+def test_console_route_needs_a_console_session(w, method, rule):
+    """A bearer token opens no console page: reads go to the sign-in page, changes are
+    refused (no session, so no CSRF token can match)."""
+    res = w.client.open(_url(rule, w), method=method, headers=w.headers["in:admin"])
+    if method == "GET":
+        assert res.status_code == 303 and res.headers["Location"].startswith("/login"), res.status
+    else:
+        assert res.status_code == 400 and "csrf_failed" in res.get_data(as_text=True), res.status
 
 
 def test_metrics_only_for_the_allowed_addresses(w):

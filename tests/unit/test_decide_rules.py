@@ -64,6 +64,29 @@ def test_guards_and_roles():
         assert m.allowed_actions(status, {"admin", "cadre", "unit_head", "deputy"}) == []
 
 
+class _Vote:
+    def __init__(self, options):
+        self.options = options
+
+
+class _Option:
+    def __init__(self, is_yes):
+        self.is_yes = is_yes
+
+
+def test_what_the_timers_may_also_do_is_offered_to_the_people_the_rule_names():
+    """Opening and closing a vote, and deciding a topic put to the residents, are the
+    organisers' as well as the timers' (an assembly's record is entered by hand)."""
+    votes = vote_rules.MACHINE
+    ready = _Vote([_Option(True), _Option(False)])
+    assert votes.allowed_actions(vote_rules.V.draft, {"cadre"}, ready) == ["cancel", "open"]
+    assert votes.allowed_actions(vote_rules.V.draft, {"cadre"}, _Vote([_Option(True)])) == ["cancel"]
+    assert votes.allowed_actions(vote_rules.V.open, {"unit_head"}, ready) == ["cancel", "close"]
+    assert votes.allowed_actions(vote_rules.V.open, {"grid_worker"}, ready) == []
+    assert "decide" in topic_rules.MACHINE.allowed_actions(T.deciding, {"cadre"}, _Topic(passed=True))
+    assert topic_rules.MACHINE.allowed_actions(T.deciding, {"system"}, _Topic(passed=True)) == []
+
+
 @pytest.mark.parametrize("counts, roll, quorum, threshold, passed, shown", [
     ({1: 6, 2: 3}, 10, 50, 50, True, True),     # 90% turnout, 6 of 9 yes
     ({1: 3, 2: 3}, 10, 50, 50, False, True),    # a tie is not more than half

@@ -1,0 +1,85 @@
+"""The console in a real browser: Debian's Chromium (/usr/bin/chromium, never a downloaded
+build) driven by pytest-playwright against a live gunicorn on 127.0.0.1.
+
+Chromium missing fails the run loudly (CI must install it: .ci/run); SKIP_BROWSER=1 skips
+these tests on a machine without it. Screenshots go to test-output/console/ (gitignored).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.e2e.live import Gunicorn, flask
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output" / "console"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.browser)
+
+
+def _require_chromium() -> None:
+    if os.environ.get("SKIP_BROWSER") == "1":
+        pytest.skip("SKIP_BROWSER=1: the console's browser tests are skipped")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk (or set SKIP_BROWSER=1 "
+                    "to skip the browser tests on this machine)", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    _require_chromium()
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}, "locale": "zh-CN",
+            "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory):
+    """The service under gunicorn with the demo district, a year of tickets and their
+    monthly report cards; `.base`, `.ids` (the ticket to assign, one out of scope)."""
+    _require_chromium()
+    tmp = tmp_path_factory.mktemp("console")
+    env = dict(
+        os.environ,
+        APP_ENV="development",
+        SECRET_KEY="browser-" + "k" * 40,
+        FIELD_ENCRYPTION_KEYS="YnJvd3Nlci1maWVsZC1rZXktZm9yLXRlc3RzLTEyMzQ=",
+        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/console.sqlite3",
+        DEV_LOGIN="0",
+        REDIS_URL="",
+        RATELIMIT_STORAGE_URI="memory://",
+        MEDIA_ROOT=str(tmp / "media"),
+        FLASK_APP="server.wsgi",
+        GUNICORN_WORKERS="2",
+        CONSOLE_TILES_URL="",
+        LOG_LEVEL="WARNING",
+    )
+    flask(env, "db", "upgrade", "heads")
+    built = subprocess.run([sys.executable, "-m", "tests.browser.history"], env=env, cwd=ROOT, check=True,
+                           capture_output=True, text=True)
+    ids = json.loads(built.stdout.strip().splitlines()[-1])
+    with Gunicorn(env) as server:
+        yield SimpleNamespace(base=server.base, ids=ids, env=env)
