@@ -86,7 +86,7 @@ def test_time_limits_by_a_top_administrator_only(demo):
     with pytest.raises(Forbidden):
         categories.set_time_limits(category, _actor("head"), 12, 5, None)
     with pytest.raises(Invalid) as caught:
-        categories.set_time_limits(category, _actor("admin"), 0, 500, 2)
+        categories.set_time_limits(category, _actor("admin"), 0, 500, 0)
     assert set(caught.value.errors["fields"]) == {"respond_hours", "resolve_days", "resolve_hours"}
     categories.set_time_limits(category, _actor("admin"), 12, 5, None)
     db.session.commit()
