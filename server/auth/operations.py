@@ -126,12 +126,13 @@ GRANTS: dict[Role, frozenset[Role]] = {
 MANAGERS = frozenset(role.value for role in GRANTS)
 
 
-def _may_grant(actor, unit: Unit, role: Role) -> bool:
+def may_grant(actor, unit: Unit, role: Role) -> bool:
+    """The actor's posts at the unit or above let them grant (or revoke) this role there."""
     return any(unit.path.startswith(post.unit.path) and role in GRANTS.get(post.role, ()) for post in actor.posts)
 
 
 def _check_grant(actor, unit: Unit, role: Role) -> None:
-    if not _may_grant(actor, unit, role):
+    if not may_grant(actor, unit, role):
         raise Forbidden("不能授予或撤销高于自己岗位的角色", key="role_above_own")
 
 

@@ -45,7 +45,8 @@ def _state(post: StaffPost | None) -> dict:
 def post_list():
     rows = _posts_in_scope()
     return render("console/posts.html", rows=rows, role_labels=ROLE_LABELS, roles=_grantable(),
-                  units=units_below(MANAGERS), me_id=actor().id, done=request.args.get("done"))
+                  units=units_below(MANAGERS), me_id=actor().id,
+                  may_revoke=lambda post: auth_ops.may_grant(actor(), post.unit, post.role), done=request.args.get("done"))
 
 
 @bp.post("/posts/grant")
