@@ -8,7 +8,7 @@ from flask import current_app
 
 from .. import crypto
 from ..db_setup import insert_skipping_duplicates
-from ..errors import DomainError, Invalid, NotFound
+from ..errors import DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from ..units.models import Unit
@@ -113,3 +113,44 @@ def revoke_post(openid: str, unit_code: str, role_name: str) -> bool:
     ).rowcount
     db.session.expire(user, ["posts"])
     return bool(deleted)
+
+
+# --- staff posts granted by staff (the office console) -------------------------------------
+
+# Which roles a post of each role may grant or revoke at its unit and below: nobody grants
+# above their own. Cadres, grid workers and deputies grant none.
+GRANTS: dict[Role, frozenset[Role]] = {
+    Role.admin: frozenset(Role),
+    Role.unit_head: frozenset({Role.unit_head, Role.cadre, Role.grid_worker}),
+}
+MANAGERS = frozenset(role.value for role in GRANTS)
+
+
+def may_grant(actor, unit: Unit, role: Role) -> bool:
+    """The actor's posts at the unit or above let them grant (or revoke) this role there."""
+    return any(unit.path.startswith(post.unit.path) and role in GRANTS.get(post.role, ()) for post in actor.posts)
+
+
+def _check_grant(actor, unit: Unit, role: Role) -> None:
+    if not may_grant(actor, unit, role):
+        raise Forbidden("不能授予或撤销高于自己岗位的角色", key="role_above_own")
+
+
+def grant_post_by(actor, user_id: int, unit: Unit, role_name: str) -> StaffPost:
+    """A post given by a staff member: only at a unit their posts cover (the caller answers
+    404 otherwise) and only a role theirs may grant there (403 role_above_own)."""
+    role = _role(role_name)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在", key="user_not_found")
+    _check_grant(actor, unit, role)
+    return grant_post(user.openid, unit.code, role.value)
+
+
+def revoke_post_by(actor, post: StaffPost) -> None:
+    """A post taken away by a staff member under the same rule as granting; never one's own
+    (a manager does not lock themselves out)."""
+    _check_grant(actor, post.unit, post.role)
+    if post.user_id == actor.id:
+        raise Forbidden("不能撤销自己的岗位", key="own_post")
+    revoke_post(post.user.openid, post.unit.code, post.role.value)

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 def blueprint():
     """The blueprint with every page registered."""
-    from . import auth_views, dashboard, filters, public_views, tickets, topics  # noqa: F401  (they register their views)
+    from . import (  # noqa: F401  (they register their views)
+        auth_views,
+        categories,
+        dashboard,
+        filters,
+        keys,
+        moderation,
+        posts,
+        public_views,
+        reports,
+        tickets,
+        topics,
+        units,
+    )
     from .web import bp
 
     return bp

@@ -36,7 +36,9 @@ COLUMNS = [
 ]
 
 
-def workbook_bytes(snapshot: ReportSnapshot) -> bytes:
+def workbook_bytes(snapshot: ReportSnapshot, unit_ids: set[int] | None = None) -> bytes:
+    """The workbook of every unit in the snapshot, or of these units only (the office
+    console: the units the reader's posts cover)."""
     info = brief(snapshot)
     wb = Workbook()
     ws = wb.active
@@ -48,6 +50,8 @@ def workbook_bytes(snapshot: ReportSnapshot) -> bytes:
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     names = {r.unit_id: r.unit_name for r in snapshot.rows}
     for row in ordered_rows(snapshot):
+        if unit_ids is not None and row.unit_id not in unit_ids:
+            continue
         entry = unit_entry(row, snapshot.min_tickets, snapshot.weights)
         entry.update(unit_code=row.unit_code, unit_name=row.unit_name,
                      kind_label=UNIT_KINDS.get(row.unit_kind, row.unit_kind),

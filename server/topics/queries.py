@@ -17,7 +17,7 @@ from ..tickets import lifecycle as ticket_lc
 from ..tickets.models import Ticket
 from ..timeutil import utcnow
 from ..units.locator import subtree_ids
-from ..units.scope import staff_roles_in
+from ..units.scope import scope_paths, staff_roles_in
 from ..votes.models import Vote
 from . import rules
 from .models import CouncilMember, CouncilSession, Follow, Opinion, Topic, TopicEvent, TopicStatus
@@ -169,3 +169,15 @@ def topic_votes(topic: Topic) -> list[int]:
 def follows_topic(actor: Actor, topic: Topic) -> bool:
     return db.session.execute(sa.select(Follow.id).where(Follow.user_id == actor.id, Follow.topic_id == topic.id)
                               ).first() is not None
+
+
+def held_opinions(actor: Actor, limit: int = 50) -> list:
+    """Opinions waiting for a moderator, with their topics, in the units the actor
+    moderates, newest first (the office console's moderation queue)."""
+    paths = scope_paths(actor, roles=ticket_lc.MODERATORS)
+    if not paths:
+        return []
+    return list(db.session.execute(
+        sa.select(Opinion, Topic).join(Topic, Topic.id == Opinion.topic_id)
+        .where(Opinion.held.is_(True), Opinion.hidden.is_(False), Topic.unit_id.in_(subtree_ids(paths)))
+        .order_by(Opinion.id.desc()).limit(limit)).all())

@@ -61,14 +61,10 @@ def _check_feature(index: int, feature, coord: str, problems: list[str]) -> _Row
     return _Row(code.strip(), (name or "").strip(), kind, parent, boundary, bounds, responsibles)
 
 
-def import_units(collection: dict | str) -> list[Unit]:
-    """Create or update units from a GeoJSON FeatureCollection.
-
-    Each feature's properties: `code`, `name`, `kind`, `parent` (a code, in the file or
-    already stored), optional `responsibles` [{name, title}]. The collection may say
-    `"coord": "gcj02"`; WGS-84 is the default and what is stored. Raises ImportRejected
-    listing every problem; nothing is written then.
-    """
+def _plan(collection: dict | str, within: list[str] | None = None) -> tuple[list[_Row], dict[str, Unit]]:
+    """Every check of an import, nothing written: the rows and the units stored now, or
+    ImportRejected listing every problem. `within`: the path prefixes the importer's posts
+    cover (None: no limit, the `flask units import` command)."""
     if isinstance(collection, str):
         try:
             collection = json.loads(collection)
@@ -80,8 +76,8 @@ def import_units(collection: dict | str) -> list[Unit]:
     if coord not in ("wgs84", "gcj02"):
         raise ImportRejected("coord 只能是 wgs84 或 gcj02")
     problems: list[str] = []
-    rows = [_check_feature(i, f, coord, problems) for i, f in enumerate(collection.get("features") or [])]
-    rows = [r for r in rows if r is not None]
+    checked = [_check_feature(i, f, coord, problems) for i, f in enumerate(collection.get("features") or [])]
+    rows = [r for r in checked if r is not None]
     if not rows and not problems:
         problems.append("文件中没有任何单位")
     seen: set[str] = set()
@@ -97,9 +93,79 @@ def import_units(collection: dict | str) -> list[Unit]:
             problems.append(f"{row.code}: 上级不能是自己")
     if not problems:
         problems.extend(_cycles(rows, existing))
+    if not problems and within is not None:
+        problems.extend(_outside(rows, existing, within))
     if problems:
         raise ImportRejected("导入失败，未写入任何数据", errors={"problems": problems})
+    return rows, existing
 
+
+def _outside(rows: list[_Row], existing: dict[str, Unit], within: list[str]) -> list[str]:
+    """An importer changes only units their posts cover: a stored unit in scope (moved only
+    under a parent in scope), a new one only under a parent in scope or in the file."""
+    def covered(unit: Unit) -> bool:
+        return any(unit.path.startswith(path) for path in within)
+
+    in_file = {r.code for r in rows}
+    problems = []
+    for row in rows:
+        unit = existing.get(row.code)
+        current_parent = unit.parent.code if unit is not None and unit.parent is not None else None
+        if unit is not None and not covered(unit):
+            problems.append(f"{row.code}: 不在您的管辖范围内")
+        elif unit is not None and row.parent == current_parent:
+            continue
+        elif row.parent is None:
+            problems.append(f"{row.code}: 只能在您管辖的单位之下新建或移动单位（缺少 parent）")
+        elif row.parent not in in_file and not covered(existing[row.parent]):
+            problems.append(f"{row.code}: 上级单位 {row.parent} 不在您的管辖范围内")
+    return problems
+
+
+CHANGE_LABELS = {"name": "名称", "kind": "层级", "parent": "上级", "boundary": "边界", "responsibles": "包联"}
+
+
+def preview_import(collection: dict | str, within: list[str] | None = None) -> list[dict]:
+    """What an import would do, unit by unit, with the same checks (ImportRejected) and no
+    write: code, name, kind, parent, `new`, the fields that change, the boundary after and
+    before (GeoJSON, WGS-84)."""
+    rows, existing = _plan(collection, within)
+    plan = []
+    for row in rows:
+        unit = existing.get(row.code)
+        old_boundary = json.loads(unit.boundary) if unit is not None and unit.boundary else None
+        changes = []
+        if unit is None:
+            changes = [k for k, v in (("boundary", row.boundary), ("responsibles", row.responsibles)) if v]
+        else:
+            if unit.name != row.name:
+                changes.append("name")
+            if unit.kind != row.kind:
+                changes.append("kind")
+            if (unit.parent.code if unit.parent else None) != row.parent:
+                changes.append("parent")
+            if row.boundary is not None and row.boundary != old_boundary:
+                changes.append("boundary")
+            if row.responsibles and [(r["name"].strip(), str(r.get("title") or "")) for r in row.responsibles] != \
+                    [(r.name, r.title) for r in unit.responsibles]:
+                changes.append("responsibles")
+        plan.append({"code": row.code, "name": row.name, "kind": row.kind, "kind_label": UNIT_KINDS[row.kind],
+                     "parent": row.parent, "new": unit is None, "unit_id": unit.id if unit is not None else None,
+                     "changes": changes, "change_labels": [CHANGE_LABELS[c] for c in changes],
+                     "boundary": row.boundary, "old_boundary": old_boundary})
+    return plan
+
+
+def import_units(collection: dict | str, within: list[str] | None = None) -> list[Unit]:
+    """Create or update units from a GeoJSON FeatureCollection.
+
+    Each feature's properties: `code`, `name`, `kind`, `parent` (a code, in the file or
+    already stored), optional `responsibles` [{name, title}]. The collection may say
+    `"coord": "gcj02"`; WGS-84 is the default and what is stored. Raises ImportRejected
+    listing every problem; nothing is written then. `within` limits it to the units under
+    these paths (the console: the importer's posts).
+    """
+    rows, existing = _plan(collection, within)
     by_code = dict(existing)
     for row in rows:
         unit = by_code.get(row.code) or Unit(code=row.code)

@@ -189,6 +189,25 @@ ROUTES = {
     ("POST", "/votes/<int:vote_id>/paper"): CONSOLE,
     ("GET", "/roll"): CONSOLE,
     ("POST", "/roll/<int:entry_id>/review"): CONSOLE,
+    # administration (tests/api/test_console_admin.py): scope 404, roles, audit
+    ("GET", "/units"): CONSOLE,  # administrators and unit heads
+    ("GET", "/units/<int:unit_id>"): CONSOLE,
+    ("POST", "/units/import/preview"): CONSOLE,  # administrators
+    ("POST", "/units/import/apply"): CONSOLE,
+    ("GET", "/categories"): CONSOLE,  # administrators; a top unit's change the limits
+    ("POST", "/categories/<int:category_id>/limits"): CONSOLE,
+    ("GET", "/posts"): CONSOLE,  # administrators and unit heads
+    ("POST", "/posts/grant"): CONSOLE,
+    ("POST", "/posts/<int:post_id>/revoke"): CONSOLE,
+    ("GET", "/moderation"): CONSOLE,  # moderators
+    ("POST", "/moderation/tickets/<int:ticket_id>/<any(approve, hide):action>"): CONSOLE,
+    ("POST", "/moderation/opinions/<int:opinion_id>/<any(approve, hide):action>"): CONSOLE,
+    ("GET", "/admin/keys"): CONSOLE,  # administrators of a top unit
+    ("POST", "/admin/keys"): CONSOLE,
+    ("POST", "/admin/keys/<int:key_id>/revoke"): CONSOLE,
+    ("GET", "/reports"): CONSOLE,  # administrators and unit heads
+    ("POST", "/reports/bulletin"): CONSOLE,  # administrators of a top unit
+    ("GET", "/reports/<int:snapshot_id>.xlsx"): CONSOLE,
 }
 AUTHENTICATED = sorted(k for k, v in ROUTES.items() if v in (USER, USER_STAFF, STAFF, ACTION, DOMAIN))
 OPEN = sorted(k for k, v in ROUTES.items() if v in (PUBLIC, O311))
@@ -536,7 +555,8 @@ def _url(rule: str, w) -> str:
     sample = {"ticket_id": w.pub_hq, "unit_id": w.unit[IN_UNIT], "bulletin_id": w.bulletin,
               "notification_id": w.notification, "request_id": w.pub_hq, "code": "streetlight", "token": "x1",
               "key": "00/nothing.jpg", "fmt": "json", "rest": "v2/nothing.json", "filename": "nothing.txt",
-              "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1, "session_id": 1, "action": "accept"}
+              "topic_id": 1, "vote_id": 1, "opinion_id": 1, "entry_id": 1, "session_id": 1, "action": "accept",
+              "category_id": 1, "post_id": 1, "key_id": 1, "snapshot_id": w.bulletin}
     rule = re.sub(r"<any\((\w+)[^)]*\):\w+>", lambda m: m.group(1), rule)  # a route's first action
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(sample[m.group(1)]), rule)
 
