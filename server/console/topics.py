@@ -35,7 +35,7 @@ VOTE_CHOICES = {"yes": "同意", "no": "反对", "abstain": "弃权"}
 ROLE_NAMES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "member": "议事会成员", "system": "系统"}
 EXITS = ("withdraw", "reject")  # side exits: listed after the stages forward, never unfolded first
 DONE = {**{a: f"已{label}" for a, label in STAGE_LABELS.items()}, "solicit": "已开始征求意见", "council": "已记录议事会表决",
-        "reply": "已回复", "moderate": "已审核"}
+        "reply": "已回复"}
 
 
 def _topic_in_scope(topic_id: int) -> Topic:
@@ -186,17 +186,6 @@ def opinion_reply(opinion_id: int):
     with audited("opinion.reply", f"opinion:{opinion.id}", lambda: {"reply": opinion.reply}):
         topic_ops.reply_opinion(opinion, actor(), request.form.get("reply", ""))
     return _done("console.topic_page", topic_id=opinion.topic_id, done="reply")
-
-
-@bp.post("/opinions/<int:opinion_id>/moderate")
-def opinion_moderate(opinion_id: int):
-    opinion = _opinion_in_scope(opinion_id)
-    approve = request.form.get("approve") == "1"
-    with audited("opinion.moderate", f"opinion:{opinion.id}",
-                 lambda: {"held": opinion.held, "hidden": opinion.hidden}) as asked:
-        asked["approve"] = approve
-        topic_ops.moderate_opinion(opinion, actor(), approve, request.form.get("reason", ""))
-    return _done("console.topic_page", topic_id=opinion.topic_id, done="moderate")
 
 
 # --- votes -------------------------------------------------------------------------------

@@ -183,7 +183,6 @@ ROUTES = {
              "publish_result, close, withdraw, reject):action>"): CONSOLE,
     ("POST", "/topics/<int:topic_id>/council"): CONSOLE,
     ("POST", "/opinions/<int:opinion_id>/reply"): CONSOLE,
-    ("POST", "/opinions/<int:opinion_id>/moderate"): CONSOLE,
     ("GET", "/votes/<int:vote_id>"): CONSOLE,
     ("POST", "/votes/<int:vote_id>/<any(open, close, cancel):action>"): CONSOLE,
     ("POST", "/votes/<int:vote_id>/paper"): CONSOLE,
