@@ -3,12 +3,10 @@ and photos; and the staff actions, each through the ticket operations (as the AP
 from __future__ import annotations
 
 from flask import redirect, request, url_for
-from marshmallow import ValidationError
 
 from .. import directory
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..media import operations as media
 from ..tickets import lifecycle as lc
 from ..tickets import operations, queries
 from ..tickets.models import Ticket
@@ -17,7 +15,7 @@ from ..tickets.schemas import ACTION_SCHEMAS
 from ..units import queries as unit_queries
 from ..units.scope import staff_roles_in
 from .dashboard import units_in_scope
-from .web import actor, audited, bp, page, render, unit_in_scope
+from .web import actor, audited, beijing, bp, load_form, page, render, unit_in_scope, uploaded_photos
 
 STAFF_ACTIONS = ("accept", "return", "assign", "transfer", "progress", "resolve")
 ACTION_LABELS = {"accept": "受理", "return": "退回", "assign": "派单", "transfer": "转办", "progress": "进展",
@@ -88,17 +86,13 @@ def _payload(action: str) -> dict:
     form = request.form
     raw: dict = {k: v for k, v in form.items() if k != "csrf_token" and v.strip() != ""}
     if action == "assign" and raw.get("due_at"):
-        raw["due_at"] = raw["due_at"] + (":00" if len(raw["due_at"]) == 16 else "") + "+08:00"  # 北京时间
+        raw["due_at"] = beijing(raw["due_at"])
     if action == "progress":
         raw["public"] = form.get("public") == "1"
     if action in ("progress", "resolve"):
         raw.pop("photos", None)
-        uploads = [f for f in request.files.getlist("photos") if f and f.filename]
-        raw["media"] = [media.upload(actor(), f.stream).id for f in uploads[:9]]
-    try:
-        return ACTION_SCHEMAS[action]().load(raw)
-    except ValidationError as err:
-        raise Invalid("填写的内容有误，请检查", key="validation_error", errors={"fields": err.messages}) from None
+        raw["media"] = uploaded_photos()
+    return load_form(ACTION_SCHEMAS[action], raw)
 
 
 @bp.post("/tickets/<int:ticket_id>/<any(accept, return, assign, transfer, progress, resolve):action>")

@@ -5,12 +5,10 @@ and votes operations (as the API's), audited."""
 from __future__ import annotations
 
 from flask import current_app, redirect, request, url_for
-from marshmallow import ValidationError
 
 from ..auth.models import ROLE_LABELS
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..media import operations as media
 from ..media import signing
 from ..media.storage import url_path
 from ..tickets.lifecycle import MODERATORS
@@ -25,7 +23,19 @@ from ..votes import queries as vote_queries
 from ..votes import rules as vote_rules
 from ..votes.models import RollEntry, Vote, VoteStatus
 from .dashboard import units_in_scope
-from .web import actor, audited, bp, home_unit, in_scope_or_404, page, render, unit_in_scope
+from .web import (
+    actor,
+    audited,
+    beijing,
+    bp,
+    home_unit,
+    in_scope_or_404,
+    load_form,
+    page,
+    render,
+    unit_in_scope,
+    uploaded_photos,
+)
 
 GROUPS = {"open": "进行中", "voting": "投票中", "decided": "已决定", "ended": "已结束", "draft": "草拟"}
 STAGE_LABELS = {"solicit": "征求意见", "propose": "支部提议", "deliberate": "提交议事会", "put_to_residents": "交居民决策",
@@ -47,6 +57,13 @@ def _vote_in_scope(vote_id: int) -> Vote:
     return in_scope_or_404(db.session.get(Vote, vote_id), lambda v: vote_ops._unit(v.unit_id))
 
 
+def _chosen_unit():
+    """The unit named by ?unit= (in scope, or 404), else the actor's highest."""
+    if request.args.get("unit"):
+        return unit_in_scope(request.args.get("unit", type=int))
+    return home_unit(actor())
+
+
 def _topic_state(topic: Topic) -> dict:
     return {"status": TopicStatus(topic.status).value, "passed": topic.passed, "version": topic.version}
 
@@ -65,7 +82,7 @@ def _done(endpoint: str, **values):
 @page("议事协商", order=40, roles=topic_rules.STAFF | {topic_rules.GRID})
 def topic_list():
     who = actor()
-    unit = unit_in_scope(request.args.get("unit", type=int)) if request.args.get("unit") else home_unit(who)
+    unit = _chosen_unit()
     group = request.args.get("group", "")
     group = group if group in GROUPS else ""
     try:
@@ -117,31 +134,22 @@ def _photos(listed: list[dict] | None) -> list[dict]:
              "thumbnail_url": base + url_path(m["thumb_key"]) + signing.query(m["thumb_key"])} for m in listed or ()]
 
 
-def _beijing(value: str) -> str:
-    """A datetime-local field's value (北京时间) as ISO 8601 with its offset."""
-    return value + (":00" if len(value) == 16 else "") + "+08:00"
-
-
 def _stage_payload(action: str) -> dict:
     form = request.form
     raw: dict = {k: v for k, v in form.items() if k not in ("csrf_token", "photos") and v.strip() != ""
                  and not k.startswith("vote_")}
     if "until" in raw:
-        raw["until"] = _beijing(raw["until"])
+        raw["until"] = beijing(raw["until"])
     if action == "decide" and "passed" in raw:
         raw["passed"] = raw["passed"] == "1"
     if action == "put_to_residents" and raw.get("method") == "vote":
         options = [line.strip() for line in form.get("vote_options", "").splitlines() if line.strip()]
-        raw["vote"] = {"options": options, "opens_at": _beijing(form.get("vote_opens_at", "")),
-                       "closes_at": _beijing(form.get("vote_closes_at", "")),
+        raw["vote"] = {"options": options, "opens_at": beijing(form.get("vote_opens_at", "")),
+                       "closes_at": beijing(form.get("vote_closes_at", "")),
                        "by_household": form.get("vote_by_household") == "1",
                        "quorum_pct": form.get("vote_quorum_pct", "50"), "threshold_pct": form.get("vote_threshold_pct", "50")}
-    uploads = [f for f in request.files.getlist("photos") if f and f.filename]
-    raw["media"] = [media.upload(actor(), f.stream).id for f in uploads[:9]]
-    try:
-        return ACTION_SCHEMAS[action]().load(raw)
-    except ValidationError as err:
-        raise Invalid("填写的内容有误，请检查", key="validation_error", errors={"fields": err.messages}) from None
+    raw["media"] = uploaded_photos()
+    return load_form(ACTION_SCHEMAS[action], raw)
 
 
 @bp.post("/topics/<int:topic_id>/<any(solicit, propose, deliberate, put_to_residents, decide, publish_decision, "
@@ -240,7 +248,7 @@ def vote_paper(vote_id: int):
 @page("居民名册", order=45, roles=vote_rules.CLERKS)
 def roll_claims():
     who = actor()
-    unit = unit_in_scope(request.args.get("unit", type=int)) if request.args.get("unit") else home_unit(who)
+    unit = _chosen_unit()
     return render("console/roll.html", unit=unit, units=units_in_scope(),
                   claims=vote_queries.claims(who, unit.id), done=request.args.get("done", ""))
 

@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from ..auth import console as console_auth
 from ..auth.actor import Actor
 from ..auth.models import ROLE_LABELS, Role, User
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..tickets import lifecycle as lc
 from ..timeutil import isoformat
@@ -209,6 +209,33 @@ def audited(action: str, target: str, state: Callable[[], dict] | None = None) -
     db.session.flush()
     after = state() if state else {}
     record(action, target, before, {**after, **({"asked": asked} if asked else {})})
+
+
+# --- forms -------------------------------------------------------------------------------
+
+
+def uploaded_photos(field: str = "photos") -> list[int]:
+    """The photos a form sent (at most nine), each stored through media.upload (checked and
+    re-encoded like the API's uploads), as ids for the operation's `media`."""
+    from ..media import operations as media
+
+    uploads = [f for f in request.files.getlist(field) if f and f.filename]
+    return [media.upload(actor(), f.stream).id for f in uploads[:9]]
+
+
+def load_form(schema, raw: dict) -> dict:
+    """A form's fields through the API's own schema (the same limits), or 422 in Chinese."""
+    from marshmallow import ValidationError
+
+    try:
+        return schema().load(raw)
+    except ValidationError as err:
+        raise Invalid("填写的内容有误，请检查", key="validation_error", errors={"fields": err.messages}) from None
+
+
+def beijing(value: str) -> str:
+    """A datetime-local field's value (北京时间) as ISO 8601 with its offset."""
+    return value + (":00" if len(value) == 16 else "") + "+08:00"
 
 
 # --- CSRF --------------------------------------------------------------------------------
