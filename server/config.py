@@ -70,6 +70,10 @@ class Config:
         self.WECOM_SECRET = env.get("WECOM_SECRET", "")
         self.WECOM_AGENT_ID = env.get("WECOM_AGENT_ID", "")
         self.WECOM_API_BASE = env.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+        # The console's "企业微信扫码登录": WeCom's QR page for the app WECOM_AGENT_ID, which
+        # sends the member back to /login/wecom/callback (set that domain as the app's
+        # trusted sign-in domain in WeCom's admin).
+        self.WECOM_LOGIN_URL = env.get("WECOM_LOGIN_URL", "https://login.work.weixin.qq.com/wwlogin/sso/login")
         self.WECOM_PER_MINUTE = int(env.get("WECOM_PER_MINUTE", "25"))  # WeCom drops past 30
         self.WECOM_PER_HOUR = int(env.get("WECOM_PER_HOUR", "900"))     # and past 1,000
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -21,6 +21,7 @@ def blueprint():
         tickets,
         topics,
         units,
+        wecom_login,
     )
     from .web import bp
 

@@ -168,6 +168,24 @@ class WeCom:
             raise ServiceUnavailable("企业微信暂时无法访问", key="wecom_unavailable") from None
 
 
+    def member_of_code(self, code: str) -> str | None:
+        """The member (userid) a web sign-in code stands for, or None for a code WeCom
+        refuses (used, expired, made up)."""
+        try:
+            try:
+                found = self.client.oauth.get_user_info(code)
+            except WeChatClientException as exc:
+                if exc.errcode not in TOKEN_ERRORS:
+                    raise
+                self.client.fetch_access_token()
+                found = self.client.oauth.get_user_info(code)
+        except WeChatClientException:
+            return None
+        except requests.RequestException:
+            raise ServiceUnavailable("企业微信暂时无法访问", key="wecom_unavailable") from None
+        return found.get("UserId") or found.get("userid") or None
+
+
 def get_wecom() -> WeCom:
     ext = current_app.extensions
     if "gongzhi.wecom" not in ext:

@@ -168,6 +168,8 @@ ROUTES = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,  # rate limited; CSRF token bound to the sign-in form's cookie
     ("POST", "/login/dev"): PUBLIC,  # DEV_LOGIN only, else 404
+    ("GET", "/login/wecom"): PUBLIC,  # to WeCom's QR page (404 without WeCom settings)
+    ("GET", "/login/wecom/callback"): PUBLIC,  # rate limited; the state must match the sign-in cookie
     ("GET", "/"): CONSOLE,
     ("POST", "/logout"): CONSOLE,
     ("GET", "/account/sessions"): CONSOLE,

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 __all__ = ["FakeWeChat"]
 
@@ -90,11 +90,12 @@ _KEY_RE = re.compile(r"^([a-z_]+?)(\d*)$")
 class _Reply(Exception):
     """Raised inside a handler to answer immediately."""
 
-    def __init__(self, status: int, body, content_type="application/json; charset=utf-8"):
+    def __init__(self, status: int, body, content_type="application/json; charset=utf-8", headers=None):
         super().__init__(status)
         self.status = status
         self.body = body
         self.content_type = content_type
+        self.headers = headers or {}
 
 
 def _err(errcode: int, errmsg: str):
@@ -151,6 +152,9 @@ class FakeWeChat:
         self.corp_id, self.corp_secret, self.agent_id = "wwfakecorp000001", "fake-corp-secret", 1000002
         self._wecom_token = self._new_token()
         self._wecom_sent: list[dict] = []
+        # WeCom web sign-in (扫码登录): who scans the QR next, and the codes handed back
+        self._wecom_scans: list[str] = []
+        self._wecom_codes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ life
     def start(self, port: int = 0) -> "FakeWeChat":
@@ -425,6 +429,8 @@ class FakeWeChat:
             req.send_response(reply.status)
             req.send_header("Content-Type", reply.content_type)
             req.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                req.send_header(name, value)
             req.end_headers()
             req.wfile.write(data)
         except (ConnectionError, TimeoutError):
@@ -604,6 +610,36 @@ class FakeWeChat:
         self._wecom_sent.append(json.loads(json.dumps(body)))
         return {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
 
+    def wecom_scan(self, userid: str) -> None:
+        """The next visitor of the QR page is a member `userid` scanning it and agreeing."""
+        with self._lock:
+            self._wecom_scans.append(userid)
+
+    def _ep_wecom_sso(self, query, body):
+        """The QR page (wwlogin/sso/login): after a scan, back to redirect_uri with a code
+        and the state as sent; nobody scanning, the page itself."""
+        if query.get("appid") != self.corp_id or str(query.get("agentid")) != str(self.agent_id):
+            raise _Reply(200, "<html><body>该链接无法访问</body></html>", "text/html; charset=utf-8")
+        target = query.get("redirect_uri", "")
+        if not target.startswith(("http://", "https://")):
+            raise _Reply(200, "<html><body>redirect_uri 参数错误</body></html>", "text/html; charset=utf-8")
+        if not self._wecom_scans:
+            raise _Reply(200, "<html><body>请使用企业微信扫描二维码登录</body></html>", "text/html; charset=utf-8")
+        code = secrets.token_hex(16)
+        self._wecom_codes[code] = self._wecom_scans.pop(0)
+        joined = "&" if "?" in target else "?"
+        location = f"{target}{joined}{urlencode({'code': code, 'state': query.get('state', '')})}"
+        raise _Reply(302, "", "text/html; charset=utf-8", headers={"Location": location})
+
+    def _ep_wecom_userinfo(self, query, body):
+        """user/getuserinfo: the member behind a sign-in code, once."""
+        if query.get("access_token") != self._wecom_token:
+            raise _err(40014, "invalid access_token")
+        userid = self._wecom_codes.pop(query.get("code", ""), None)
+        if userid is None:
+            raise _err(40029, "invalid code")
+        return {"errcode": 0, "errmsg": "ok", "UserId": userid, "DeviceId": ""}
+
     @property
     def wecom_messages(self) -> list[dict]:
         with self._lock:
@@ -612,6 +648,8 @@ class FakeWeChat:
     _ROUTES = {
         "cgi-bin/gettoken": ("GET", _ep_wecom_gettoken),
         "cgi-bin/message/send": ("POST", _ep_wecom_send),
+        "cgi-bin/user/getuserinfo": ("GET", _ep_wecom_userinfo),
+        "wwlogin/sso/login": ("GET", _ep_wecom_sso),
         "sns/jscode2session": ("GET", _ep_jscode2session),
         "cgi-bin/stable_token": ("POST", _ep_stable_token),
         "cgi-bin/token": ("GET", _ep_legacy_token),
