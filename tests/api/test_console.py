@@ -297,3 +297,26 @@ def test_console_user_command_prints_the_provisioning_uri(app, demo):
     assert account.password_hash.startswith("$argon2id$")
     short = runner.invoke(console_user_command, ["dev:cadre", "--username", "li-cadre", "--password", "short"])
     assert short.exit_code == 1
+
+
+def test_resolve_with_a_photo_through_the_console(client, demo, tickets):
+    from io import BytesIO
+
+    from tests.api.helpers import jpeg_bytes
+
+    token = signed_in(client)
+    version = db.session.get(Ticket, tickets["in"]).version
+    # without a photo the operation refuses (422) and nothing is written
+    res = client.post(f"/tickets/{tickets['in']}/resolve", data={"csrf_token": token, "note": "已修复", "version": version})
+    assert res.status_code == 422 and "至少一张" in res.get_data(as_text=True)
+    res = client.post(f"/tickets/{tickets['in']}/resolve", content_type="multipart/form-data",
+                      data={"csrf_token": token, "note": "路灯已修复", "version": version,
+                            "photos": (BytesIO(jpeg_bytes()), "fixed.jpg")})
+    assert res.status_code == 303, res.get_data(as_text=True)[:800]
+    page = client.get(f"/tickets/{tickets['in']}").get_data(as_text=True)
+    assert "路灯已修复" in page and 'alt="办理照片 1"' in page
+    db.session.expire_all()
+    assert db.session.get(Ticket, tickets["in"]).status == "resolved"
+    entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "ticket.resolve")).scalar_one()
+    assert entry.before["status"] == "accepted" and entry.after["status"] == "resolved"
+    assert len(entry.after["asked"]["media"]) == 1
