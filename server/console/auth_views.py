@@ -10,6 +10,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ops.ratelimit import rate_limit
 from ..paging import decode_cursor, encode_cursor
+from ..units.scope import has_role
 from .models import AuditEntry
 from .web import actor, bp, here, page, public, record, render, signed
 
@@ -92,6 +93,47 @@ def revoke_session(session_id: int):
         abort(404)
     record("session.revoke", f"session:{session_id}", {"revoked": False}, {"revoked": True})
     return redirect(url_for("console.my_sessions", done="revoked"), 303)
+
+
+@bp.get("/account/password")
+def password_form():
+    return render("console/password.html")
+
+
+@bp.post("/account/password")
+@rate_limit("RATELIMIT_CONSOLE_LOGIN")
+def password_change():
+    form = request.form
+    who = actor()
+    if form.get("new", "") != form.get("again", ""):
+        return render("console/password.html", 422, error="两次输入的新密码不一致")
+    user = db.session.get(User, who.id)
+    try:
+        console_auth.change_password(user, form.get("current", ""), form.get("code", ""), form.get("new", ""))
+    except DomainError as err:
+        return render("console/password.html", err.status, error=err.detail)
+    record("password.change", f"user:{who.id}")
+    here()["console_clear_cookie"] = True
+    return redirect(url_for("console.login", done="password"), 303)
+
+
+@bp.get("/admin/sessions")
+@page("在线会话", order=80, roles=("admin",))
+def all_sessions():
+    """Every live console session (administrators), each revocable."""
+    found = signed()
+    return render("console/all_sessions.html", rows=console_auth.live_sessions(),
+                  current=found.session_id if found else None)
+
+
+@bp.post("/admin/sessions/<int:session_id>/revoke")
+def admin_revoke_session(session_id: int):
+    if not has_role(actor(), ("admin",)):
+        abort(404)
+    if not console_auth.revoke(session_id):
+        abort(404)
+    record("session.revoke", f"session:{session_id}", {"revoked": False}, {"revoked": True, "by": "admin"})
+    return redirect(url_for("console.all_sessions", done="revoked"), 303)
 
 
 @bp.get("/admin/audit")

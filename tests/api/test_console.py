@@ -320,3 +320,39 @@ def test_resolve_with_a_photo_through_the_console(client, demo, tickets):
     entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "ticket.resolve")).scalar_one()
     assert entry.before["status"] == "accepted" and entry.after["status"] == "resolved"
     assert len(entry.after["asked"]["media"]) == 1
+
+
+def test_an_administrator_revokes_anyones_session(app, client, demo):
+    signed_in(client)  # the street head
+    admin = app.test_client()
+    token = signed_in(admin, "admin")
+    listed = admin.get("/admin/sessions").get_data(as_text=True)
+    assert "street-head" in listed and "本次登录" in listed
+    head_session = db.session.execute(sa.select(ConsoleSession).order_by(ConsoleSession.id)).scalars().first()
+    assert client.get("/admin/sessions").status_code == 404  # administrators only
+    res = client.post(f"/admin/sessions/{head_session.id}/revoke", data={"csrf_token": csrf_of(client.get("/"))})
+    assert res.status_code == 404
+    assert admin.post(f"/admin/sessions/{head_session.id}/revoke", data={"csrf_token": token}).status_code == 303
+    assert client.get("/").status_code == 303
+    entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "session.revoke")).scalar_one()
+    assert entry.target == f"session:{head_session.id}" and entry.actor_name == "区管理员"
+
+
+def test_changing_ones_password_signs_every_session_out(app, client, demo):
+    username, password, secret = ACCOUNTS["head"]
+    token = signed_in(client, steps=-1)
+    other = app.test_client()
+    signed_in(other, steps=0)
+    res = client.post("/account/password", data={"csrf_token": token, "current": "wrong-password",
+                                                  "code": code_at(secret, 1), "new": "a-new-password", "again": "a-new-password"})
+    assert res.status_code == 401
+    res = client.post("/account/password", data={"csrf_token": token, "current": password, "code": code_at(secret, 1),
+                                                  "new": "a-new-password", "again": "a-new-password"})
+    assert res.status_code == 303 and res.headers["Location"] == "/login?done=password"
+    assert client.get("/").status_code == 303 and other.get("/").status_code == 303
+    # the code just used is not good again, even with the new password
+    fresh = app.test_client()
+    login_token = csrf_of(fresh.get("/login"))
+    assert fresh.post("/login", data={"csrf_token": login_token, "username": username, "password": "a-new-password",
+                                      "code": code_at(secret, 1)}).status_code == 401
+    assert db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "password.change")).scalar_one()
