@@ -1,6 +1,8 @@
 """Signing in and out of the console, one's own sessions, and the audit log."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, request, url_for
 
@@ -14,6 +16,7 @@ from ..units.scope import has_role
 from .models import AuditEntry
 from .web import actor, bp, here, page, public, record, render, signed
 
+log = logging.getLogger(__name__)
 DEV_ACCOUNTS = {"head": "街道主任（花桥街道）", "admin": "区管理员（共治示范区）", "cadre": "社区干部（花桥社区）"}
 
 
@@ -33,14 +36,23 @@ def login():
     return render("console/login.html", next=request.args.get("next", ""), dev_accounts=DEV_ACCOUNTS)
 
 
+def _username_key() -> str:
+    """A rate-limit key: the username tried, whichever address tries it (slow guessing
+    spread over many addresses)."""
+    return "console-user:" + request.form.get("username", "").strip().lower()[:64]
+
+
 @bp.post("/login")
 @public
 @rate_limit("RATELIMIT_CONSOLE_LOGIN")
+@rate_limit("RATELIMIT_CONSOLE_LOGIN_USER", key=_username_key)
 def login_submit():
     form = request.form
     try:
         user = console_auth.authenticate(form.get("username", ""), form.get("password", ""), form.get("code", ""))
     except DomainError as err:
+        log.warning("console sign-in refused: username=%r address=%s", form.get("username", "")[:64],
+                    request.remote_addr or "unknown")
         return render("console/login.html", err.status, error=err.detail, username=form.get("username", ""),
                       next=form.get("next", ""), dev_accounts=DEV_ACCOUNTS)
     return _signed_in(user, "sign_in")

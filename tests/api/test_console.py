@@ -159,6 +159,41 @@ def test_sign_in_is_rate_limited_per_address(app, client, demo):
         limiter.reset()
 
 
+def test_sign_in_is_rate_limited_per_username_across_addresses(app, client, demo, caplog):
+    saved = app.config["RATELIMIT_CONSOLE_LOGIN_USER"]
+    app.config["RATELIMIT_CONSOLE_LOGIN_USER"] = "2/hour"
+    limiter.reset()
+    try:
+        username, password, secret = ACCOUNTS["head"]
+        for n in range(2):
+            token = csrf_of(client.get("/login"))
+            res = client.post("/login", data={"csrf_token": token, "username": username, "password": "wrong-password",
+                                              "code": "000000"}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            assert res.status_code == 401
+        token = csrf_of(client.get("/login"))
+        res = client.post("/login", data={"csrf_token": token, "username": username, "password": password,
+                                          "code": code_at(secret)}, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+        assert res.status_code == 429
+        assert "console sign-in refused: username='street-head'" in caplog.text
+        # another account is not held up
+        assert sign_in(client, "admin").status_code == 303
+    finally:
+        app.config["RATELIMIT_CONSOLE_LOGIN_USER"] = saved
+        limiter.reset()
+
+
+def test_the_map_tiles_are_a_setting(app, client, demo):
+    signed_in(client)
+    assert '"tiles": ""' in client.get("/").get_data(as_text=True).replace('"tiles":""', '"tiles": ""')
+    app.config["CONSOLE_TILES_URL"] = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png"
+    try:
+        res = client.get("/")
+        assert "tiles.example.cn/{z}/{x}/{y}.png" in res.get_data(as_text=True)
+        assert "img-src 'self' data: blob: https://*.tiles.example.cn;" in res.headers["Content-Security-Policy"]
+    finally:
+        app.config["CONSOLE_TILES_URL"] = ""
+
+
 def test_an_idle_session_lapses(app, client, demo):
     signed_in(client)
     idle = app.config["CONSOLE_IDLE_MINUTES"]
