@@ -391,3 +391,19 @@ def test_changing_ones_password_signs_every_session_out(app, client, demo):
     assert fresh.post("/login", data={"csrf_token": login_token, "username": username, "password": "a-new-password",
                                       "code": code_at(secret, 1)}).status_code == 401
     assert db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "password.change")).scalar_one()
+
+
+def test_the_session_cookie_is_secure_over_https_and_when_forced(app, demo):
+    https = app.test_client()
+    token = csrf_of(https.get("/login", base_url="https://localhost"))
+    username, password, secret = ACCOUNTS["head"]
+    res = https.post("/login", base_url="https://localhost",
+                     data={"csrf_token": token, "username": username, "password": password, "code": code_at(secret)})
+    cookie = [c for c in res.headers.getlist("Set-Cookie") if c.startswith("gz_console=")][0]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    app.config["CONSOLE_COOKIE_SECURE"] = "1"
+    try:
+        assert "Secure" in app.test_client().get("/login").headers["Set-Cookie"]  # even over http
+    finally:
+        app.config["CONSOLE_COOKIE_SECURE"] = "auto"
+    assert "Secure" not in app.test_client().get("/login").headers["Set-Cookie"]  # testing over http
