@@ -111,7 +111,8 @@ class Config:
         # ("auto": set unless debugging, testing or developing over plain http).
         self.CONSOLE_IDLE_MINUTES = float(env.get("CONSOLE_IDLE_MINUTES", "30"))
         self.CONSOLE_SESSION_HOURS = float(env.get("CONSOLE_SESSION_HOURS", "12"))
-        self.RATELIMIT_CONSOLE_LOGIN = env.get("RATELIMIT_CONSOLE_LOGIN", "10/minute;50/hour")
+        self.RATELIMIT_CONSOLE_LOGIN = env.get("RATELIMIT_CONSOLE_LOGIN", "10/minute;50/hour")          # per address
+        self.RATELIMIT_CONSOLE_LOGIN_USER = env.get("RATELIMIT_CONSOLE_LOGIN_USER", "30/hour")     # per username
         self.CONSOLE_TILES_URL = env.get("CONSOLE_TILES_URL", "")
         self.CONSOLE_TILES_ATTRIBUTION = env.get("CONSOLE_TILES_ATTRIBUTION", "")
         self.CONSOLE_COOKIE_SECURE = env.get("CONSOLE_COOKIE_SECURE", "auto")
@@ -167,4 +168,4 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.RATELIMIT_LOGIN = self.RATELIMIT_REPORT = self.RATELIMIT_UPLOAD = "100000/minute"
         self.RATELIMIT_OPEN311_POST = "100000/minute"
-        self.RATELIMIT_CONSOLE_LOGIN = "100000/minute"
+        self.RATELIMIT_CONSOLE_LOGIN = self.RATELIMIT_CONSOLE_LOGIN_USER = "100000/minute"

@@ -52,14 +52,16 @@ def set_credentials(user: User, username: str, password: str, totp_secret: str |
         account = ConsoleAccount(user_id=user.id)
         db.session.add(account)
         new_totp = new_totp or totp_secret is None
+    old_secret = crypto.decrypt(account.totp_secret_enc) if account.totp_secret_enc else None
     if totp_secret is not None:
         secret = totp_secret
-    elif new_totp or not account.totp_secret_enc:
+    elif new_totp or not old_secret:
         secret = pyotp.random_base32()
     else:
-        secret = crypto.decrypt(account.totp_secret_enc) or pyotp.random_base32()
+        secret = old_secret
     account.username, account.password_hash = username, _hasher.hash(password)
-    account.totp_secret_enc, account.totp_last_step = crypto.encrypt(secret) or "", None
+    if secret != old_secret:  # the same secret keeps its last used step: no code is good twice
+        account.totp_secret_enc, account.totp_last_step = crypto.encrypt(secret) or "", None
     db.session.flush()
     revoke_all(user.id)
     return account, secret
@@ -167,3 +169,25 @@ def sessions_of(user_id: int, limit: int = 20) -> list[ConsoleSession]:
 def is_live(row: ConsoleSession) -> bool:
     now = utcnow()
     return row.revoked_at is None and as_utc(row.last_seen_at) + _idle() > now
+
+
+def live_sessions(limit: int = 200) -> list[tuple[ConsoleSession, ConsoleAccount | None]]:
+    """Every session not revoked and not idle too long, newest activity first, with the
+    account it belongs to (for administrators)."""
+    since = utcnow() - _idle()
+    rows = db.session.execute(
+        sa.select(ConsoleSession, ConsoleAccount)
+        .outerjoin(ConsoleAccount, ConsoleAccount.user_id == ConsoleSession.user_id)
+        .where(ConsoleSession.revoked_at.is_(None), ConsoleSession.last_seen_at > since)
+        .order_by(ConsoleSession.last_seen_at.desc()).limit(limit)).all()
+    return [(session, account) for session, account in rows]
+
+
+def change_password(user: User, current: str, code: str, new: str) -> None:
+    """The user's own new password, after their current one and a TOTP code; every session
+    of theirs is revoked (this one too: they sign in again)."""
+    account = db.session.execute(sa.select(ConsoleAccount).where(ConsoleAccount.user_id == user.id)).scalar()
+    if account is None:
+        raise Unauthorized(SIGN_IN_REFUSED, key="sign_in_refused")
+    authenticate(account.username, current, code)
+    set_credentials(user, account.username, new)

@@ -1,6 +1,8 @@
 """Signing in and out of the console, one's own sessions, and the audit log."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, request, url_for
 
@@ -10,9 +12,11 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ops.ratelimit import rate_limit
 from ..paging import decode_cursor, encode_cursor
+from ..units.scope import has_role
 from .models import AuditEntry
 from .web import actor, bp, here, page, public, record, render, signed
 
+log = logging.getLogger(__name__)
 DEV_ACCOUNTS = {"head": "街道主任（花桥街道）", "admin": "区管理员（共治示范区）", "cadre": "社区干部（花桥社区）"}
 
 
@@ -32,14 +36,23 @@ def login():
     return render("console/login.html", next=request.args.get("next", ""), dev_accounts=DEV_ACCOUNTS)
 
 
+def _username_key() -> str:
+    """A rate-limit key: the username tried, whichever address tries it (slow guessing
+    spread over many addresses)."""
+    return "console-user:" + request.form.get("username", "").strip().lower()[:64]
+
+
 @bp.post("/login")
 @public
 @rate_limit("RATELIMIT_CONSOLE_LOGIN")
+@rate_limit("RATELIMIT_CONSOLE_LOGIN_USER", key=_username_key)
 def login_submit():
     form = request.form
     try:
         user = console_auth.authenticate(form.get("username", ""), form.get("password", ""), form.get("code", ""))
     except DomainError as err:
+        log.warning("console sign-in refused: username=%r address=%s", form.get("username", "")[:64],
+                    request.remote_addr or "unknown")
         return render("console/login.html", err.status, error=err.detail, username=form.get("username", ""),
                       next=form.get("next", ""), dev_accounts=DEV_ACCOUNTS)
     return _signed_in(user, "sign_in")
@@ -92,6 +105,47 @@ def revoke_session(session_id: int):
         abort(404)
     record("session.revoke", f"session:{session_id}", {"revoked": False}, {"revoked": True})
     return redirect(url_for("console.my_sessions", done="revoked"), 303)
+
+
+@bp.get("/account/password")
+def password_form():
+    return render("console/password.html")
+
+
+@bp.post("/account/password")
+@rate_limit("RATELIMIT_CONSOLE_LOGIN")
+def password_change():
+    form = request.form
+    who = actor()
+    if form.get("new", "") != form.get("again", ""):
+        return render("console/password.html", 422, error="两次输入的新密码不一致")
+    user = db.session.get(User, who.id)
+    try:
+        console_auth.change_password(user, form.get("current", ""), form.get("code", ""), form.get("new", ""))
+    except DomainError as err:
+        return render("console/password.html", err.status, error=err.detail)
+    record("password.change", f"user:{who.id}")
+    here()["console_clear_cookie"] = True
+    return redirect(url_for("console.login", done="password"), 303)
+
+
+@bp.get("/admin/sessions")
+@page("在线会话", order=80, roles=("admin",))
+def all_sessions():
+    """Every live console session (administrators), each revocable."""
+    found = signed()
+    return render("console/all_sessions.html", rows=console_auth.live_sessions(),
+                  current=found.session_id if found else None)
+
+
+@bp.post("/admin/sessions/<int:session_id>/revoke")
+def admin_revoke_session(session_id: int):
+    if not has_role(actor(), ("admin",)):
+        abort(404)
+    if not console_auth.revoke(session_id):
+        abort(404)
+    record("session.revoke", f"session:{session_id}", {"revoked": False}, {"revoked": True, "by": "admin"})
+    return redirect(url_for("console.all_sessions", done="revoked"), 303)
 
 
 @bp.get("/admin/audit")

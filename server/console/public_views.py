@@ -16,11 +16,19 @@ def report_cards(now) -> tuple[list[dict], str]:
     tree = stats.unit_rows()
     totals = stats.rollup(tree, stats.aggregate(period, now, within=None))
     ranks = stats.ranks_among_siblings(tree, totals)
-    cards = []
+    children: dict[int | None, list] = {}
     for unit in tree:
-        card = rates.numbers(totals[unit.id])
-        card.update(unit=unit, rank=ranks.get(unit.id))
-        cards.append(card)
+        children.setdefault(unit.parent_id, []).append(unit)
+    cards: list[dict] = []
+
+    def visit(parent_id: int | None) -> None:  # each unit, then the units under it
+        for unit in sorted(children.get(parent_id, []), key=lambda u: u.code):
+            card = rates.numbers(totals[unit.id])
+            card.update(unit=unit, rank=ranks.get(unit.id))
+            cards.append(card)
+            visit(unit.id)
+
+    visit(None)
     return cards, period.label
 
 

@@ -174,6 +174,10 @@ ROUTES = {
     ("POST", "/logout"): CONSOLE,
     ("GET", "/account/sessions"): CONSOLE,
     ("POST", "/account/sessions/<int:session_id>/revoke"): CONSOLE,
+    ("GET", "/account/password"): CONSOLE,
+    ("POST", "/account/password"): CONSOLE,  # rate limited as the sign-in
+    ("GET", "/admin/sessions"): CONSOLE,  # administrators
+    ("POST", "/admin/sessions/<int:session_id>/revoke"): CONSOLE,  # administrators
     ("GET", "/admin/audit"): CONSOLE,  # administrators
     ("GET", "/tickets"): CONSOLE,
     ("GET", "/tickets/<int:ticket_id>"): CONSOLE,

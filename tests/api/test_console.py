@@ -99,9 +99,10 @@ def test_sign_in_with_password_and_totp(client, demo):
 @pytest.mark.parametrize("wrong", ["code", "password", "username", "replayed"])
 def test_wrong_totp_or_password_is_refused_alike(client, demo, wrong):
     if wrong == "replayed":
-        assert sign_in(client, steps=0).status_code == 303
+        used = code_at(ACCOUNTS["head"][2])
+        assert sign_in(client, code=used).status_code == 303
         client.post("/logout", data={"csrf_token": csrf_of(client.get("/"))})
-        res = sign_in(client, steps=0)  # the same code again
+        res = sign_in(client, code=used)  # the same code again
     elif wrong == "code":
         res = sign_in(client, code=code_at(ACCOUNTS["head"][2], steps=5))
     elif wrong == "password":
@@ -156,6 +157,41 @@ def test_sign_in_is_rate_limited_per_address(app, client, demo):
     finally:
         app.config["RATELIMIT_CONSOLE_LOGIN"] = saved
         limiter.reset()
+
+
+def test_sign_in_is_rate_limited_per_username_across_addresses(app, client, demo, caplog):
+    saved = app.config["RATELIMIT_CONSOLE_LOGIN_USER"]
+    app.config["RATELIMIT_CONSOLE_LOGIN_USER"] = "2/hour"
+    limiter.reset()
+    try:
+        username, password, secret = ACCOUNTS["head"]
+        for n in range(2):
+            token = csrf_of(client.get("/login"))
+            res = client.post("/login", data={"csrf_token": token, "username": username, "password": "wrong-password",
+                                              "code": "000000"}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            assert res.status_code == 401
+        token = csrf_of(client.get("/login"))
+        res = client.post("/login", data={"csrf_token": token, "username": username, "password": password,
+                                          "code": code_at(secret)}, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+        assert res.status_code == 429
+        assert "console sign-in refused: username='street-head'" in caplog.text
+        # another account is not held up
+        assert sign_in(client, "admin").status_code == 303
+    finally:
+        app.config["RATELIMIT_CONSOLE_LOGIN_USER"] = saved
+        limiter.reset()
+
+
+def test_the_map_tiles_are_a_setting(app, client, demo):
+    signed_in(client)
+    assert '"tiles": ""' in client.get("/").get_data(as_text=True).replace('"tiles":""', '"tiles": ""')
+    app.config["CONSOLE_TILES_URL"] = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png"
+    try:
+        res = client.get("/")
+        assert "tiles.example.cn/{z}/{x}/{y}.png" in res.get_data(as_text=True)
+        assert "img-src 'self' data: blob: https://*.tiles.example.cn;" in res.headers["Content-Security-Policy"]
+    finally:
+        app.config["CONSOLE_TILES_URL"] = ""
 
 
 def test_an_idle_session_lapses(app, client, demo):
@@ -296,3 +332,78 @@ def test_console_user_command_prints_the_provisioning_uri(app, demo):
     assert account.password_hash.startswith("$argon2id$")
     short = runner.invoke(console_user_command, ["dev:cadre", "--username", "li-cadre", "--password", "short"])
     assert short.exit_code == 1
+
+
+def test_resolve_with_a_photo_through_the_console(client, demo, tickets):
+    from io import BytesIO
+
+    from tests.api.helpers import jpeg_bytes
+
+    token = signed_in(client)
+    version = db.session.get(Ticket, tickets["in"]).version
+    # without a photo the operation refuses (422) and nothing is written
+    res = client.post(f"/tickets/{tickets['in']}/resolve", data={"csrf_token": token, "note": "已修复", "version": version})
+    assert res.status_code == 422 and "至少一张" in res.get_data(as_text=True)
+    res = client.post(f"/tickets/{tickets['in']}/resolve", content_type="multipart/form-data",
+                      data={"csrf_token": token, "note": "路灯已修复", "version": version,
+                            "photos": (BytesIO(jpeg_bytes()), "fixed.jpg")})
+    assert res.status_code == 303, res.get_data(as_text=True)[:800]
+    page = client.get(f"/tickets/{tickets['in']}").get_data(as_text=True)
+    assert "路灯已修复" in page and 'alt="办理照片 1"' in page
+    db.session.expire_all()
+    assert db.session.get(Ticket, tickets["in"]).status == "resolved"
+    entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "ticket.resolve")).scalar_one()
+    assert entry.before["status"] == "accepted" and entry.after["status"] == "resolved"
+    assert len(entry.after["asked"]["media"]) == 1
+
+
+def test_an_administrator_revokes_anyones_session(app, client, demo):
+    signed_in(client)  # the street head
+    admin = app.test_client()
+    token = signed_in(admin, "admin")
+    listed = admin.get("/admin/sessions").get_data(as_text=True)
+    assert "street-head" in listed and "本次登录" in listed
+    head_session = db.session.execute(sa.select(ConsoleSession).order_by(ConsoleSession.id)).scalars().first()
+    assert client.get("/admin/sessions").status_code == 404  # administrators only
+    res = client.post(f"/admin/sessions/{head_session.id}/revoke", data={"csrf_token": csrf_of(client.get("/"))})
+    assert res.status_code == 404
+    assert admin.post(f"/admin/sessions/{head_session.id}/revoke", data={"csrf_token": token}).status_code == 303
+    assert client.get("/").status_code == 303
+    entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "session.revoke")).scalar_one()
+    assert entry.target == f"session:{head_session.id}" and entry.actor_name == "区管理员"
+
+
+def test_changing_ones_password_signs_every_session_out(app, client, demo):
+    username, password, secret = ACCOUNTS["head"]
+    token = signed_in(client, steps=-1)
+    other = app.test_client()
+    signed_in(other, steps=0)
+    res = client.post("/account/password", data={"csrf_token": token, "current": "wrong-password",
+                                                  "code": code_at(secret, 1), "new": "a-new-password", "again": "a-new-password"})
+    assert res.status_code == 401
+    res = client.post("/account/password", data={"csrf_token": token, "current": password, "code": code_at(secret, 1),
+                                                  "new": "a-new-password", "again": "a-new-password"})
+    assert res.status_code == 303 and res.headers["Location"] == "/login?done=password"
+    assert client.get("/").status_code == 303 and other.get("/").status_code == 303
+    # the code just used is not good again, even with the new password
+    fresh = app.test_client()
+    login_token = csrf_of(fresh.get("/login"))
+    assert fresh.post("/login", data={"csrf_token": login_token, "username": username, "password": "a-new-password",
+                                      "code": code_at(secret, 1)}).status_code == 401
+    assert db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "password.change")).scalar_one()
+
+
+def test_the_session_cookie_is_secure_over_https_and_when_forced(app, demo):
+    https = app.test_client()
+    token = csrf_of(https.get("/login", base_url="https://localhost"))
+    username, password, secret = ACCOUNTS["head"]
+    res = https.post("/login", base_url="https://localhost",
+                     data={"csrf_token": token, "username": username, "password": password, "code": code_at(secret)})
+    cookie = [c for c in res.headers.getlist("Set-Cookie") if c.startswith("gz_console=")][0]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    app.config["CONSOLE_COOKIE_SECURE"] = "1"
+    try:
+        assert "Secure" in app.test_client().get("/login").headers["Set-Cookie"]  # even over http
+    finally:
+        app.config["CONSOLE_COOKIE_SECURE"] = "auto"
+    assert "Secure" not in app.test_client().get("/login").headers["Set-Cookie"]  # testing over http

@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.live import Gunicorn, flask
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")  # Debian's; never a downloaded build
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
