@@ -6,32 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser import test_console_browser as signed
-from tests.browser.test_console_browser import not_blank, sign_in
-
-# The street head signed in once, as in test_console_browser (the fixtures shared by name).
-head_state, head = signed.head_state, signed.head
-
-
-@pytest.fixture(scope="session")
-def admin_state(browser, console, browser_context_args):
-    """The district administrator signed in once (cookies and all)."""
-    context = browser.new_context(**browser_context_args)
-    sign_in(context.new_page(), console.base, "admin")
-    state = context.storage_state()
-    context.close()
-    return state
-
-
-@pytest.fixture
-def admin(browser, admin_state, browser_context_args):
-    context = browser.new_context(**browser_context_args, storage_state=admin_state)
-    yield context.new_page()
-    context.close()
+from tests.browser.conftest import not_blank
 
 
 def _box(x0, y0, x1, y1):

@@ -6,70 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from datetime import datetime, timezone
 
-import pyotp
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from server.demo import DEMO_CONSOLE
-from tests.browser.conftest import ROOT
-
-ACCOUNTS = {login: (username, password, secret) for login, username, password, secret in DEMO_CONSOLE}
-_last_step: dict[str, int] = {}
-
-
-def _code(secret: str) -> str:
-    """A code the service accepts now and that was not used yet: it takes the codes of the
-    time step before, this one and the next, each once and in order."""
-    totp = pyotp.TOTP(secret)
-    while True:
-        now = time.time()
-        current = totp.timecode(datetime.fromtimestamp(now, timezone.utc))
-        for step in (current - 1, current, current + 1):
-            if step > _last_step.get(secret, -1):
-                _last_step[secret] = step
-                return totp.generate_otp(step)
-        time.sleep(1)
-
-
-@pytest.fixture(scope="session")
-def head_state(browser, console, browser_context_args):
-    """The street head signed in once for the tests that act as them (cookies and all)."""
-    context = browser.new_context(**browser_context_args)
-    sign_in(context.new_page(), console.base)
-    state = context.storage_state()
-    context.close()
-    return state
-
-
-@pytest.fixture
-def head(browser, head_state, browser_context_args):
-    """A page of the signed-in street head (花桥街道主任)."""
-    context = browser.new_context(**browser_context_args, storage_state=head_state)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, base: str, who: str = "head") -> None:
-    username, password, secret = ACCOUNTS[who]
-    page.goto(base + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_label("动态验证码").fill(_code(secret))
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
-
-
-def not_blank(path) -> bool:
-    """A screenshot with something drawn: many distinct colours, not one flat fill."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
-    return colours is None or len(colours) > 50
+from tests.browser.conftest import ACCOUNTS, ROOT, not_blank, sign_in
 
 
 def test_sign_in_with_password_and_totp(page: Page, console, shots):

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_console_browser import head, head_state, not_blank  # noqa: F401  (fixtures)
+from tests.browser.conftest import not_blank
 
 
-def test_a_topic_is_drafted_and_opened_for_opinions(head: Page, console, shots):  # noqa: F811
+def test_a_topic_is_drafted_and_opened_for_opinions(head: Page, console, shots):
     page = head
     page.goto(console.base + "/topics")
     expect(page.get_by_role("heading", name="议题", exact=True)).to_be_visible()
