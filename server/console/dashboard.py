@@ -50,11 +50,11 @@ def dashboard():
     this_month = month_of(now)
     series = stats.monthly_series(unit.id, this_month.previous(), 12)
     ranking = stats.latest_monthly_ranking(unit.id)
-    first = this_month
-    for _ in range(11):
-        first = first.previous()
-    year = Period(first, this_month)  # the last twelve months, this one to date
-    categories = stats.category_cards(unit.id, str(year), now=now)["items"]
+    months = [this_month.previous()]
+    while len(months) < 12:
+        months.insert(0, months[0].previous())
+    year = Period(months[0], months[-1])  # the last twelve full months, as frozen
+    categories = stats.frozen_categories(unit.id, months)
     overdue = tickets.list_tickets(who, scope="unit", unit=unit.id, overdue=True, limit=10)["items"]
     supervised = tickets.list_tickets(who, scope="supervision", limit=10)["items"]
     open_tickets = tickets.list_tickets(who, scope="unit", unit=unit.id, status=[s.value for s in lc.OPEN],

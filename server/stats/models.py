@@ -90,13 +90,29 @@ class ReportSnapshotUnit(db.Model):
         return Counters.from_row(self)
 
 
-_FROZEN = (ReportSnapshot, ReportSnapshotUnit)
+class ReportSnapshotCategory(db.Model):
+    """One unit's counters for one category in a snapshot, over its subtree: what the console's
+    dashboard sums for its categories (twelve frozen months, not a million live tickets)."""
+
+    __tablename__ = "report_snapshot_categories"
+    __table_args__ = (sa.UniqueConstraint("unit_id", "snapshot_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(sa.ForeignKey("report_snapshots.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    counters: Mapped[dict] = mapped_column(sa.JSON)  # rates.Counters.as_dict()
+
+
+_FROZEN = (ReportSnapshot, ReportSnapshotUnit, ReportSnapshotCategory)
 
 
 @event.listens_for(ReportSnapshot, "before_update")
 @event.listens_for(ReportSnapshot, "before_delete")
 @event.listens_for(ReportSnapshotUnit, "before_update")
 @event.listens_for(ReportSnapshotUnit, "before_delete")
+@event.listens_for(ReportSnapshotCategory, "before_update")
+@event.listens_for(ReportSnapshotCategory, "before_delete")
 def _published_is_final(mapper, connection, target):
     raise RuntimeError("published report cards are immutable")
 

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..paging import decode_cursor, page
 from ..timeutil import utcnow
 from . import queries, rates
-from .models import BULLETIN, MONTHLY, ReportSnapshot, ReportSnapshotUnit
+from .models import BULLETIN, MONTHLY, ReportSnapshot, ReportSnapshotCategory, ReportSnapshotUnit
 from .periods import Period, month_of, parse_month, parse_period, single
 
 
@@ -29,8 +29,8 @@ def _existing(kind: str, period: Period) -> ReportSnapshot | None:
 def freeze(kind: str, period: Period, title: str, now: datetime | None = None) -> tuple[ReportSnapshot, bool]:
     """Count every unit's report card for the period and write it down, ranked among siblings.
 
-    One aggregate query grouped by unit, a roll-up along unit paths, one median query per
-    duration, one multi-row insert. Returns (snapshot, created).
+    One aggregate query grouped by unit and one by unit and category, roll-ups along unit
+    paths, one median query per duration, multi-row inserts. Returns (snapshot, created).
     """
     now = now or utcnow()
     if not period.ended(now):
@@ -41,6 +41,7 @@ def freeze(kind: str, period: Period, title: str, now: datetime | None = None) -
     units = queries.unit_rows()
     with queries.roomy_session():
         totals = queries.rollup(units, queries.aggregate(period, now))
+        by_category = queries.rollup_by_category(units, queries.aggregate(period, now, group="unit_category"))
         med = queries.medians_by_unit(period)
     ranks = queries.ranks_among_siblings(units, totals)
     snapshot = ReportSnapshot(kind=kind, first_month=str(period.first), last_month=str(period.last), title=title,
@@ -61,6 +62,10 @@ def freeze(kind: str, period: Period, title: str, now: datetime | None = None) -
             score=None if score is None else round(score, 6), rank=ranks[unit.id], ranked=rates.is_ranked(c)))
     if rows:
         db.session.execute(sa.insert(ReportSnapshotUnit), rows)
+    categories = [dict(snapshot_id=snapshot.id, unit_id=unit_id, category_id=category_id, counters=c.as_dict())
+                  for (unit_id, category_id), c in sorted(by_category.items())]
+    if categories:
+        db.session.execute(sa.insert(ReportSnapshotCategory), categories)
     db.session.flush()
     return snapshot, True
 

@@ -113,7 +113,8 @@ def _in_period(period: Period):
 
 def aggregate(period: Period, as_of: datetime, *, within: list[int] | None = None, category_id: int | None = None,
               group: str | None = "unit") -> dict:
-    """Counters of the period's tickets by unit_id, category_id or (group=None) in total.
+    """Counters of the period's tickets by unit_id, category_id, (unit_id, category_id) or
+    (group=None) in total.
 
     `within` names the units (a subtree, from their paths) whose tickets count; None: all.
     A literal id list lets the database range-scan (unit_id, created_at) per unit.
@@ -125,22 +126,25 @@ def aggregate(period: Period, as_of: datetime, *, within: list[int] | None = Non
         sa.func.sum(sa.case((p["responded"], us_between(T.created_at, T.responded_at)), else_=0)).label("respond_us"),
         sa.func.sum(sa.case((p["resolved"], us_between(T.created_at, T.resolved_at)), else_=0)).label("resolve_us"),
     ]
-    key = {"unit": T.unit_id, "category": T.category_id, None: None}[group]
+    keys = {"unit": [T.unit_id], "category": [T.category_id], "unit_category": [T.unit_id, T.category_id],
+            None: []}[group]
     # STRAIGHT_JOIN: tickets first (by created_at, or by unit and created_at), then their
     # category by primary key; MariaDB otherwise may read every ticket of each category.
-    query = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(T) \
+    query = sa.select(*(k.label(f"key{i}") for i, k in enumerate(keys)), *columns).select_from(T) \
         .join(Category, Category.id == T.category_id).where(_in_period(period)) \
         .prefix_with("STRAIGHT_JOIN", dialect="mysql")
     if within is not None:
         query = query.where(T.unit_id.in_(within))
     if category_id is not None:
         query = query.where(T.category_id == category_id)
-    if key is not None:
-        query = query.group_by(key)
+    if keys:
+        query = query.group_by(*keys)
     rows = db.session.execute(query).mappings().all()
-    if key is None:
+    if not keys:
         return {None: Counters.from_row(dict(rows[0])) if rows else Counters()}
-    return {row["key"]: Counters.from_row(dict(row)) for row in rows}
+    if len(keys) == 2:
+        return {(row["key0"], row["key1"]): Counters.from_row(dict(row)) for row in rows}
+    return {row["key0"]: Counters.from_row(dict(row)) for row in rows}
 
 
 _DURATIONS = ((T.responded_at, T.responded_at.is_not(None)), (T.resolved_at, T.resolved_at.is_not(None)))
@@ -393,6 +397,45 @@ def category_cards(unit_id: int, period_text: str | None = None, now: datetime |
 
 
 # --- the office console's dashboard ---------------------------------------------------------
+
+
+def rollup_by_category(units: list[UnitRow], pairs: dict[tuple[int, int], Counters]) -> dict[tuple[int, int], Counters]:
+    """Each unit's counters per category over its subtree (the categories a subtree has)."""
+    by_category: dict[int, dict[int, Counters]] = {}
+    for (unit_id, category_id), counters in pairs.items():
+        by_category.setdefault(category_id, {})[unit_id] = counters
+    out = {}
+    for category_id, own in by_category.items():
+        for unit_id, total in rollup(units, own).items():
+            if total.received:
+                out[(unit_id, category_id)] = total
+    return out
+
+
+def frozen_categories(unit_id: int, months: list[Month]) -> list[dict]:
+    """The unit's categories summed over these months' frozen monthly report cards (their
+    counters; a month not frozen adds nothing), most received first. One indexed read."""
+    from .models import MONTHLY, ReportSnapshot, ReportSnapshotCategory
+
+    names = [str(m) for m in months]
+    rows = db.session.execute(
+        sa.select(ReportSnapshotCategory.category_id, ReportSnapshotCategory.counters)
+        .join(ReportSnapshot, ReportSnapshot.id == ReportSnapshotCategory.snapshot_id)
+        .where(ReportSnapshotCategory.unit_id == unit_id, ReportSnapshot.kind == MONTHLY,
+               ReportSnapshot.first_month == ReportSnapshot.last_month, ReportSnapshot.first_month.in_(names))
+    ).all()
+    totals: dict[int, Counters] = {}
+    for category_id, counters in rows:
+        totals[category_id] = totals.get(category_id, Counters()) + Counters.from_row(counters)
+    categories = {c.id: c for c in db.session.execute(
+        sa.select(Category).where(Category.id.in_(list(totals)))).scalars()}
+    items = []
+    for category_id, c in totals.items():
+        card = rates.numbers(c)
+        card["category"] = category_brief(categories.get(category_id))
+        items.append(card)
+    items.sort(key=lambda i: (-i["received"], i["category"]["code"] if i["category"] else ""))
+    return items
 
 
 def monthly_series(unit_id: int, last: Month, count: int = 12) -> list[dict]:

@@ -175,6 +175,33 @@ def test_monthly_snapshot_freezes_the_live_numbers(october):
     assert again.id == snapshot.id and not created_again and notified == 0
 
 
+def test_the_frozen_categories_are_the_live_ones_of_the_month(october):
+    """The dashboard's categories (summed from frozen monthly rows) against the live count of
+    the same month: the same tickets, the same figures, for every unit (medians aside: the
+    frozen rows keep counters only)."""
+    from server.stats.models import ReportSnapshotCategory
+    from server.stats.periods import parse_month
+
+    snapshot, _, _ = operations.monthly("2026-10", now=AS_OF)
+    db.session.commit()
+    october = [parse_month("2026-10")]
+    for code in ("gz-demo", "gz-demo-hq", "gz-demo-hq-1", "gz-demo-hq-2", "gz-demo-my"):
+        live = queries.category_cards(unit_id(code), "2026-10", now=AS_OF)["items"]
+        frozen = queries.frozen_categories(unit_id(code), october)
+        assert [i["category"]["code"] for i in frozen] == [i["category"]["code"] for i in live], code
+        for a, b in zip(frozen, live):
+            keys = dict.fromkeys(["received", "responded_in_time", "resolved", "overdue", "resolution_rate",
+                                  "satisfaction_rate", "response_rate"])
+            assert subset(a, keys) == subset(b, keys), code
+    assert queries.frozen_categories(unit_id("gz-demo"), [parse_month("2026-09")]) == []  # not frozen: nothing
+    row = db.session.execute(sa.select(ReportSnapshotCategory).where(
+        ReportSnapshotCategory.snapshot_id == snapshot.id)).scalars().first()
+    row.counters = {}
+    with pytest.raises(RuntimeError, match="immutable"):
+        db.session.flush()
+    db.session.rollback()
+
+
 def test_published_snapshots_cannot_change(october):
     snapshot, _, _ = operations.monthly("2026-10", now=AS_OF)
     db.session.commit()
