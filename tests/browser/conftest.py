@@ -138,6 +138,13 @@ def sign_in(page: Page, base: str, who: str = "head") -> None:
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 
 
+def no_sideways_scroll(page: Page, width: int = 390) -> None:
+    """At a phone's width the page is one column: nothing wider than the screen."""
+    page.set_viewport_size({"width": width, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+
+
 def not_blank(path) -> bool:
     """A screenshot with something drawn: many distinct colours, not one flat fill."""
     from PIL import Image

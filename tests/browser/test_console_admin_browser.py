@@ -9,7 +9,7 @@ import json
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import not_blank
+from tests.browser.conftest import no_sideways_scroll, not_blank
 
 
 def _box(x0, y0, x1, y1):
@@ -23,12 +23,6 @@ UPLOAD = {"type": "FeatureCollection", "features": [
      "properties": {"code": "gz-demo-hq-2-1-g1", "name": "桃源一区第一网格", "kind": "grid", "parent": "gz-demo-hq-2-1",
                     "responsibles": [{"name": "网格长老周", "title": "网格长"}]}},
 ]}
-
-
-def _no_sideways_scroll(page: Page, width: int = 390) -> None:
-    page.set_viewport_size({"width": width, "height": 844})
-    page.reload()
-    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 
 
 def test_a_boundary_file_is_previewed_on_the_map_then_applied(admin: Page, console, shots):
@@ -61,7 +55,7 @@ def test_a_boundary_file_is_previewed_on_the_map_then_applied(admin: Page, conso
     assert answer["code"] == "gz-demo-hq-2-1-g1" and answer["boundary"]["type"] == "Polygon"
     assert answer["boundary"]["coordinates"][0][0] == [114.262, 30.592]
     assert [a["code"] for a in answer["ancestors"]][-1] == "gz-demo-hq-2-1"
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.locator("#unit-map path.leaflet-interactive").first.wait_for()
     page.screenshot(path=shots / "unit-narrow.png", full_page=True)
 
@@ -105,7 +99,7 @@ def test_a_post_is_granted_within_scope_and_refused_beyond_it(head: Page, consol
     page.locator("#grant-form").get_by_role("button", name="授予").click()
     expect(page.get_by_role("heading", name="找不到页面")).to_be_visible()
     page.goto(console.base + "/posts")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=shots / "posts-narrow.png", full_page=True)
 
 
@@ -136,7 +130,7 @@ def test_the_other_pages_render_for_their_roles(head: Page, admin: Page, console
     admin.screenshot(path=shots / "keys.png", full_page=True)
     admin.goto(console.base + "/admin/keys")
     expect(admin.locator("#new-secret")).to_have_count(0)  # shown once
-    _no_sideways_scroll(admin)
+    no_sideways_scroll(admin)
 
 
 def test_keyboard_reaches_a_grant(head: Page, console):

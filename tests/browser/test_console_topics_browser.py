@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import not_blank
+from tests.browser.conftest import no_sideways_scroll, not_blank
 
 
 def test_a_topic_is_drafted_and_opened_for_opinions(head: Page, console, shots):
@@ -28,9 +28,13 @@ def test_a_topic_is_drafted_and_opened_for_opinions(head: Page, console, shots):
     expect(page.locator("#timeline")).to_contain_text("请居民说说遮雨棚的样式")
     page.screenshot(path=shots / "topic.png", full_page=True)
     assert not_blank(shots / "topic.png")
+    no_sideways_scroll(page)
+    page.screenshot(path=shots / "topic-narrow.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(console.base + "/topics")
     expect(page.locator("#topic-table")).to_contain_text("小区东门加装遮雨棚")
     page.screenshot(path=shots / "topics.png", full_page=True)
     page.goto(console.base + "/roll")
     expect(page.get_by_role("heading", name="居民名册 · 待确认的住址")).to_be_visible()
     page.screenshot(path=shots / "roll.png", full_page=True)
+    no_sideways_scroll(page)
