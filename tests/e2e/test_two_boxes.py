@@ -136,7 +136,7 @@ def _nginx_conf(tmp: Path, boxes: list[Box], media: Path) -> tuple[Path, dict]:
     ports = {"site": free_port(), **{box.name: free_port() for box in boxes}}
     (tmp / "logs").mkdir(exist_ok=True)
     upstreams = "\n".join(
-        [f"upstream gongzhi_app {{\n" + "".join(f"    server 127.0.0.1:{b.port} max_fails=3 fail_timeout=10s;\n"
+        ["upstream gongzhi_app {\n" + "".join(f"    server 127.0.0.1:{b.port} max_fails=3 fail_timeout=10s;\n"
                                                 for b in boxes) + "}"]
         + [f"upstream box_{b.name} {{ server 127.0.0.1:{b.port}; }}" for b in boxes])
 
