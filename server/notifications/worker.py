@@ -72,6 +72,7 @@ class Batch:
     # decided at the claim: accepted under an earlier claim that died; no subscription left
     done_before: set[int] = field(default_factory=set)
     no_quota: set[int] = field(default_factory=set)
+    quota_taken: set[int] = field(default_factory=set)  # a one-time subscription used for it at the claim
     outcomes: dict[int, delivery.Outcome] = field(default_factory=dict)
     digested: set[int] = field(default_factory=set)
     deferred: dict[int, datetime] = field(default_factory=dict)
@@ -109,6 +110,7 @@ def claim(limit: int, now: datetime) -> Batch:
             wanted[(job.user_id, job.template)].append(job.id)
     granted = delivery.take_quotas({pair: len(ids) for pair, ids in wanted.items()})
     for pair, ids in wanted.items():
+        batch.quota_taken.update(ids[:granted.get(pair, 0)])
         batch.no_quota.update(ids[granted.get(pair, 0):])
     db.session.commit()
     return batch
@@ -249,10 +251,13 @@ def _write_outcomes(batch: Batch) -> dict[str, int]:
                                                                  **release),
                            [{"i": i, "at": at} for i, at in batch.deferred.items()])
     decided = batch.committed | batch.done_before | batch.no_quota | set(batch.outcomes) | set(batch.deferred)
-    unsent = [j.id for j in batch.jobs if j.id not in decided]
-    if unsent:  # the batch outlived half its lease: back to the queue, due now
+    unsent = {j.id for j in batch.jobs if j.id not in decided}
+    if unsent:  # the batch outlived half its lease: back to the queue, due now, with its subscriptions
         db.session.execute(sa.update(_N).where(_N.c.id.in_(unsent), mine).values(
             state=PENDING, next_attempt_at=now, **release))
+        for job in batch.jobs:
+            if job.id in unsent and job.id in batch.quota_taken:
+                back[(job.user_id, job.template)] += 1
         counts["handed_back"] = len(unsent)
     delivery.give_back_quotas(dict(back), gone)
     db.session.commit()
