@@ -33,7 +33,12 @@ from sqlalchemy.engine import make_url
 from tests.e2e.live import BIN, flask, free_port, production_env
 from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # It makes its own database on the shared server, so it runs once per `make test`: on the SQLite pass.
+    pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("mysql"),
+                       reason="brings its own MariaDB database; run once, on the SQLite pass"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = make_url(os.environ.get("MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test"))
