@@ -201,6 +201,13 @@ def _write_outcomes(batch: Batch) -> dict[str, int]:
     retry: list[dict] = []
     back: dict[tuple[int, str], int] = defaultdict(int)
     gone: set[tuple[int, str]] = set()
+    # Rows another worker took over (this batch outlived its lease) are its to record, their
+    # subscriptions included: nothing is given back for them here.
+    held = _N.c.id.in_([j.id for j in batch.jobs])
+    query = sa.select(_N.c.id).where(held, mine)
+    if db.engine.dialect.name == "mysql":
+        query = query.with_for_update()
+    still_mine = set(db.session.execute(query).scalars())
     for job in batch.jobs:
         if job.id in batch.committed:
             counts["sent"] += 1
@@ -216,7 +223,7 @@ def _write_outcomes(batch: Batch) -> dict[str, int]:
         if outcome is None:
             continue
         pair = (job.user_id, job.template)
-        if outcome.quota == "back":
+        if outcome.quota == "back" and job.id in still_mine:
             back[pair] += 1
         elif outcome.quota == "gone":
             gone.add(pair)
@@ -256,7 +263,7 @@ def _write_outcomes(batch: Batch) -> dict[str, int]:
         db.session.execute(sa.update(_N).where(_N.c.id.in_(unsent), mine).values(
             state=PENDING, next_attempt_at=now, **release))
         for job in batch.jobs:
-            if job.id in unsent and job.id in batch.quota_taken:
+            if job.id in unsent and job.id in batch.quota_taken and job.id in still_mine:
                 back[(job.user_id, job.template)] += 1
         counts["handed_back"] = len(unsent)
     delivery.give_back_quotas(dict(back), gone)

@@ -271,3 +271,24 @@ def test_redis_down_each_accepted_send_is_committed_on_its_own(ctx, fake_wechat,
     assert "outbox receipts: redis unavailable" in caplog.text
     delivered = Counter(_notification_ids(fake_wechat.sent_messages[before:]))
     assert set(delivered) == ids and set(delivered.values()) == {1}
+
+
+def test_rows_taken_over_mid_batch_are_left_to_their_new_holder(ctx, fake_wechat, monkeypatch):
+    """A batch that outlived its lease: another worker holds its rows now. The late batch
+    records nothing for them and gives back no subscription (the new holder took its own)."""
+    from server.notifications import worker
+    from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID, fill
+
+    monkeypatch.setitem(ctx.config, "WECHAT_SUBSCRIBE_TEMPLATES", json.dumps({TEMPLATE: TEMPLATE_ID}))
+    ids = fill(fake_wechat, 2, users=1)
+    batch = worker.claim(10, utcnow())
+    assert {j.id for j in batch.jobs} == ids and batch.quota_taken == ids
+    users = {u.id: u for u in db.session.execute(sa.select(User.id, User.openid, User.wecom_userid))}
+    db.session.execute(sa.update(Notification).values(claim_token="taken-over"))
+    db.session.commit()
+    fake_wechat.fail("cgi-bin/message/subscribe/send", -1, times=2)    # both to be retried
+    worker._send(batch, users)
+    worker._write_outcomes(batch)
+    rows = db.session.execute(sa.select(Notification).where(Notification.id.in_(ids))).scalars().all()
+    assert {(r.state, r.claim_token, r.attempts) for r in rows} == {("sending", "taken-over", 0)}
+    assert db.session.execute(sa.select(SubscriptionQuota.remaining)).scalar_one() == 0
