@@ -167,14 +167,16 @@ def test_a_worker_killed_between_its_sends_and_their_commit_sends_each_once(ctx,
             time.sleep(0.01)
         tokens = _claim_tokens(ctx)
         assert len(tokens) == 1, tokens               # its first batch, being sent
-        held = _HeldRows(database_url, tokens.pop())
-        # Every send of the batch accepted, the worker now waiting to commit their outcomes.
-        seen, steady = -1, 0
-        while steady < 10 and time.monotonic() < deadline:
-            count = sum((_delivered(fake_wechat) - already).values())
-            steady = steady + 1 if count == seen else 0
-            seen = count
-            time.sleep(0.05)
+        token = tokens.pop()
+        held = _HeldRows(database_url, token)
+        # Every send of the batch accepted and its receipt written: the worker is past its
+        # last send, waiting to commit the batch's outcomes (no send in flight to lose).
+        receipts = redis.Redis.from_url(REDIS_URL)
+        while time.monotonic() < deadline and not (
+                sum((_delivered(fake_wechat) - already).values()) == 20
+                and receipts.scard(f"gongzhi:outbox:accepted:{token}") == 20):
+            time.sleep(0.02)
+        time.sleep(0.2)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
