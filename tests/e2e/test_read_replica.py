@@ -169,6 +169,7 @@ def test_lag_tolerant_reads_go_to_the_replica_and_writes_do_not(app, servers, on
 def test_stopped_replication_sends_reads_to_the_primary(app, servers):
     primary, replica_server = servers
     assert app.test_client().get("/readyz").json["checks"]["replica"] == "ok"
+    assert "gongzhi_replica_in_use 1.0" in app.test_client().get("/metrics").text
     _sql(replica_server, "STOP SLAVE")
     try:
         assert _server_id(app) == (False, 1)
@@ -176,6 +177,7 @@ def test_stopped_replication_sends_reads_to_the_primary(app, servers):
         assert ready.status_code == 200
         assert ready.json["checks"]["replica"] == {"status": "not_used",
                                                     "reason": "replication stopped (io No, sql No)"}
+        assert "gongzhi_replica_in_use 0.0" in app.test_client().get("/metrics").text
         with app.app_context():
             client = app.test_client()
             assert report(client, app.resident, description="副本停了也要看得到").status_code == 201
