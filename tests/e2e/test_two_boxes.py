@@ -298,16 +298,19 @@ def test_both_boxes_drain_the_outbox_each_notification_once(site, fake_wechat):
     config.SQLALCHEMY_DATABASE_URI = site["env"]["DATABASE_URL"]
     config.WECHAT_SUBSCRIBE_TEMPLATES = json.dumps({TEMPLATE: TEMPLATE_ID})
     app = create_app(config)
-    fake_wechat.delay("cgi-bin/message/subscribe/send", 0.005, times=100_000)
+    fake_wechat.delay("cgi-bin/message/subscribe/send", 0.01, times=100_000)
     boxes = site["boxes"].values()
     try:
+        # Both workers running and polling before anything is queued: neither gets a head start.
+        for box in boxes:
+            box.start_worker()
+        time.sleep(8)
+        assert all(box.worker.poll() is None for box in boxes)
         with app.app_context():
             fill(fake_wechat, 400, users=20)
             ids = set(db.session.execute(sa.select(Notification.id).where(Notification.template == TEMPLATE)).scalars())
             db.session.remove()
         assert len(ids) == 400
-        for box in boxes:
-            box.start_worker()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with app.app_context():
