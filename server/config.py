@@ -28,6 +28,11 @@ class Config:
         # derived from SECRET_KEY when unset (development only).
         self.FIELD_ENCRYPTION_KEYS = env.get("FIELD_ENCRYPTION_KEYS", "")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", "")  # filled in create_app
+        # A read replica for lag-tolerant reads (server/replica.py, deploy/README.md); empty: none.
+        self.DATABASE_REPLICA_URL = env.get("DATABASE_REPLICA_URL", "")
+        self.REPLICA_MAX_LAG_SECONDS = float(env.get("REPLICA_MAX_LAG_SECONDS", "5"))
+        self.REPLICA_CHECK_SECONDS = float(env.get("REPLICA_CHECK_SECONDS", "2"))
+        self.REPLICA_CONNECT_TIMEOUT = float(env.get("REPLICA_CONNECT_TIMEOUT", "2"))
         self.REDIS_URL = env.get("REDIS_URL", "")
         self.DEV_LOGIN = _flag("DEV_LOGIN")
         self.WECHAT_APP_ID = env.get("WECHAT_APP_ID", "")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from .jsonio import StrictParser
 from .openapi import Api
+from .replica import RoutingSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,7 +24,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The session routes lag-tolerant reads to a read replica inside replica_read() (server/replica.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 api = Api()  # the error envelope as every operation's default response (openapi.py)
 # Every view's JSON body read strictly (server/jsonio.py): one place for every endpoint.

@@ -17,6 +17,10 @@ token and after VIEWER_CACHE_SECONDS at the latest, which bounds how long a chan
 unseen when Redis loses its notice (Redis down while the change commits). While Redis
 cannot be reached, requests read the database as they do without it, and this process
 forgets what it kept.
+
+A process that keeps nothing itself (VIEWER_CACHE_SECONDS=0: an admin command, a box set so)
+still announces what it changes whenever REDIS_URL is set: other boxes and workers may keep
+the users it changes, and a post it revokes must be refused by them at once.
 """
 from __future__ import annotations
 
@@ -64,6 +68,8 @@ class ViewerCache:
 
     def viewer(self, token_hash: str, load: Callable):
         """The viewer of this token: kept, or `load(token_hash)` (a Viewer, or None when refused)."""
+        if self.seconds <= 0:  # this process keeps nothing; it only announces its changes
+            return load(token_hash)
         now = time.monotonic()
         entry = self.entries.get(token_hash)
         if entry is None:
@@ -117,12 +123,13 @@ class ViewerCache:
 
 
 def cache() -> ViewerCache | None:
-    """This app's cache, or None when it has none (no REDIS_URL, or VIEWER_CACHE_SECONDS 0)."""
+    """This app's cache, or None without REDIS_URL (with VIEWER_CACHE_SECONDS 0 it keeps
+    nothing and only announces changes)."""
     found = current_app.extensions.get(_KEY, False)
     if found is False:
         config = current_app.config
         seconds = float(config.get("VIEWER_CACHE_SECONDS", 0))
-        found = ViewerCache(config["REDIS_URL"], seconds) if config.get("REDIS_URL") and seconds > 0 else None
+        found = ViewerCache(config["REDIS_URL"], max(seconds, 0.0)) if config.get("REDIS_URL") else None
         current_app.extensions[_KEY] = found
     return found
 

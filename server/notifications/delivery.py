@@ -30,6 +30,7 @@ PERMANENT = {40003, 40037, 41030, 43101, 47003, 43107}
 class Outcome:
     kind: str  # sent | retry | permanent | no_quota
     reason: str = ""
+    quota: str = ""  # a one-time subscription to give "back", or the user has none left: "gone"
 
 
 def backoff(attempts: int, *, base: float, cap: float, rng=random.random) -> float:
@@ -38,26 +39,41 @@ def backoff(attempts: int, *, base: float, cap: float, rng=random.random) -> flo
     return delay * (0.5 + rng() / 2)
 
 
-def _take_quota(user_id: int, template: str) -> bool:
-    """Use one one-time subscription of this template, atomically; False when none is left.
+def take_quotas(wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], int]:
+    """Use one-time subscriptions for a batch: {(user id, template): rows} -> how many each
+    pair may send. In the caller's transaction (the claim's), the quota rows locked on MySQL."""
+    if not wanted:
+        return {}
+    t = SubscriptionQuota.__table__
+    query = (sa.select(t.c.user_id, t.c.template, t.c.remaining)
+             .where(t.c.user_id.in_({u for u, _ in wanted}), t.c.template.in_({tp for _, tp in wanted}))
+             .order_by(t.c.id))
+    if db.engine.dialect.name == "mysql":
+        query = query.with_for_update()
+    granted: dict[tuple[int, str], int] = {}
+    for user_id, template, remaining in db.session.execute(query):
+        want = wanted.get((user_id, template), 0)
+        if want and remaining > 0:
+            granted[(user_id, template)] = min(want, remaining)
+    if granted:
+        db.session.execute(
+            sa.update(t).where(t.c.user_id == sa.bindparam("u"), t.c.template == sa.bindparam("tp"))
+            .values(remaining=t.c.remaining - sa.bindparam("n")),
+            [{"u": u, "tp": tp, "n": n} for (u, tp), n in granted.items()])
+    return granted
 
-    Committed at once, before WeChat is called: no write transaction stays open across a
-    network call (SQLite has one writer, and the token store may need to write).
-    """
-    used = db.session.execute(
-        sa.update(SubscriptionQuota)
-        .where(SubscriptionQuota.user_id == user_id, SubscriptionQuota.template == template,
-               SubscriptionQuota.remaining > 0)
-        .values(remaining=SubscriptionQuota.remaining - 1)
-    ).rowcount
-    db.session.commit()
-    return used == 1
 
-
-def _give_back_quota(user_id: int, template: str, *, all_gone: bool = False) -> None:
-    values = {"remaining": 0} if all_gone else {"remaining": SubscriptionQuota.remaining + 1}
-    db.session.execute(sa.update(SubscriptionQuota).where(
-        SubscriptionQuota.user_id == user_id, SubscriptionQuota.template == template).values(**values))
+def give_back_quotas(back: dict[tuple[int, str], int], gone: set[tuple[int, str]]) -> None:
+    """Return the subscriptions of sends that failed for a passing reason; empty those WeChat
+    says the user has none left of (43101). In the caller's transaction."""
+    t = SubscriptionQuota.__table__
+    where = (t.c.user_id == sa.bindparam("u"), t.c.template == sa.bindparam("tp"))
+    if gone:
+        db.session.execute(sa.update(t).where(*where).values(remaining=0), [{"u": u, "tp": tp} for u, tp in gone])
+    back = {pair: n for pair, n in back.items() if pair not in gone}
+    if back:
+        db.session.execute(sa.update(t).where(*where).values(remaining=t.c.remaining + sa.bindparam("n")),
+                           [{"u": u, "tp": tp, "n": n} for (u, tp), n in back.items()])
 
 
 def page_for(row: Notification) -> str:
@@ -66,14 +82,17 @@ def page_for(row: Notification) -> str:
     return f"{page}?id={subject}&n={row.id}" if subject else f"{page}?n={row.id}"
 
 
+def is_one_time(template: str) -> bool:
+    return template not in long_term_templates()
+
+
 def send_wechat(row: Notification, user: User) -> Outcome:
+    """Send one subscribe message; for a one-time template the caller has taken its quota."""
     template = TEMPLATES[row.template]
     template_id = template_ids().get(row.template)
     if not template_id:
-        return Outcome("permanent", "template not configured")
-    one_time = row.template not in long_term_templates()
-    if one_time and not _take_quota(user.id, row.template):
-        return Outcome("no_quota")
+        return Outcome("permanent", "template not configured")  # no quota was taken for it
+    one_time = is_one_time(row.template)
     body = {
         "touser": user.openid,
         "template_id": template_id,
@@ -86,16 +105,11 @@ def send_wechat(row: Notification, user: User) -> Outcome:
         get_wechat().post("cgi-bin/message/subscribe/send", body)
     except WeChatError as err:
         if err.errcode in PERMANENT:
-            if one_time and err.errcode == 43101:
-                _give_back_quota(user.id, row.template, all_gone=True)
-            return Outcome("permanent", f"{err.errcode} {err.errmsg}"[:255])
-        if one_time:
-            _give_back_quota(user.id, row.template)
-        return Outcome("retry", f"{err.errcode} {err.errmsg}"[:255])
+            gone = one_time and err.errcode == 43101
+            return Outcome("permanent", f"{err.errcode} {err.errmsg}"[:255], quota="gone" if gone else "")
+        return Outcome("retry", f"{err.errcode} {err.errmsg}"[:255], quota="back" if one_time else "")
     except DomainError as err:
-        if one_time:
-            _give_back_quota(user.id, row.template)
-        return Outcome("retry", err.key)
+        return Outcome("retry", err.key, quota="back" if one_time else "")
     return Outcome("sent")
 
 

@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from ..extensions import db
+from ..replica import replica
 
 log = logging.getLogger(__name__)
 
@@ -90,4 +91,7 @@ def readiness() -> tuple[bool, dict]:
     else:
         checks["redis"] = "not_configured"
     ready = all(value in ("ok", "ahead", "not_configured") for value in checks.values())
+    found = replica()
+    if found is not None:  # said, never a reason to refuse traffic: its reads go to the primary meanwhile
+        checks["replica"] = "ok" if found.usable() else {"status": "not_used", "reason": found.reason}
     return ready, checks

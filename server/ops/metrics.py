@@ -103,6 +103,12 @@ class DatabaseCollector:
         yield tickets
         yield GaugeMetricFamily("gongzhi_tickets_overdue", "Open tickets past their response or resolution time",
                                 value=overdue)
+        from ..replica import replica
+
+        found = replica()
+        if found is not None:
+            yield GaugeMetricFamily("gongzhi_replica_in_use", "1 while lag-tolerant reads go to the read replica",
+                                    value=1 if found.usable() else 0)
 
 
 def render() -> tuple[bytes, str]:

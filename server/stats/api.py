@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from ..auth import sessions
 from ..auth.models import Role
 from ..errors import Forbidden
+from ..replica import replica_read, replica_reads
 from ..units.scope import has_role
 from . import operations, queries
 from .export import filename, workbook_bytes
@@ -38,6 +39,7 @@ def definitions():
 @stats_blp.get("/units/<int:unit_id>")
 @stats_blp.arguments(PeriodArgs(), location="query")
 @stats_blp.response(200, ReportUnitCard)
+@replica_reads
 def unit_card(args, unit_id):
     """A unit's report card over its subtree for a month or a run of months, and its rank among its siblings."""
     return queries.unit_card(unit_id, args.get("period"), args.get("category"))
@@ -46,6 +48,7 @@ def unit_card(args, unit_id):
 @stats_blp.get("/units/<int:unit_id>/ranking")
 @stats_blp.arguments(PeriodArgs(), location="query")
 @stats_blp.response(200, ReportRanking)
+@replica_reads
 def ranking(args, unit_id):
     """The units directly under this one, ranked by the composite score."""
     return queries.ranking(unit_id, args.get("period"), args.get("category"))
@@ -54,6 +57,7 @@ def ranking(args, unit_id):
 @stats_blp.get("/units/<int:unit_id>/categories")
 @stats_blp.arguments(CategoryPeriodArgs(), location="query")
 @stats_blp.response(200, ReportCategoryCards)
+@replica_reads
 def by_category(args, unit_id):
     """A unit's report card split by category."""
     return queries.category_cards(unit_id, args.get("period"))
@@ -62,6 +66,7 @@ def by_category(args, unit_id):
 @bulletins_blp.get("")
 @bulletins_blp.arguments(BulletinListArgs(), location="query")
 @bulletins_blp.response(200, BulletinPage)
+@replica_reads
 def list_bulletins(args):
     """Published bulletins, newest first."""
     return operations.list_bulletins(**args)
@@ -70,6 +75,7 @@ def list_bulletins(args):
 @bulletins_blp.get("/<int:bulletin_id>")
 @bulletins_blp.arguments(BulletinDetailArgs(), location="query")
 @bulletins_blp.response(200, BulletinDetail)
+@replica_reads
 def get_bulletin(args, bulletin_id):
     """A published bulletin: every unit's numbers, level by level, siblings in rank order."""
     return operations.bulletin_detail(bulletin_id, args.get("parent_id"))
@@ -83,6 +89,7 @@ def export_bulletin(bulletin_id):
     """The bulletin as an xlsx workbook, for administrators and unit heads."""
     if not has_role(sessions.viewer(), (Role.admin.value, Role.unit_head.value)):
         raise Forbidden("只有管理员和单位负责人可以导出通报", key="forbidden")
-    snapshot = operations.get_snapshot(bulletin_id)
+    with replica_read():  # who may export was read from the primary, above
+        snapshot = operations.get_snapshot(bulletin_id)
     return send_file(io.BytesIO(workbook_bytes(snapshot)), mimetype=XLSX, as_attachment=True,
                      download_name=filename(snapshot))

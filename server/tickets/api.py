@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from ..auth import sessions
 from ..idempotency import check_key
 from ..ops.ratelimit import rate_limit
+from ..replica import replica_reads
 from . import operations, queries, reporting
 from .presenters import present, present_events, present_many
 from .schemas import (
@@ -63,6 +64,7 @@ def list_tickets(args):
 @blp.get("/nearby")
 @blp.arguments(NearbyArgs(), location="query")
 @blp.response(200, TicketPage)
+@replica_reads
 def nearby(args):
     """Open reports near a point (before reporting: is it already reported? then "me too")."""
     user = sessions.viewer()
@@ -76,6 +78,7 @@ def nearby(args):
 @blp.get("/map")
 @blp.arguments(MapArgs(), location="query")
 @blp.response(200, TicketPage)
+@replica_reads
 def in_box(args):
     """Public reports in a bounding box, for the map."""
     result = queries.in_box(**args)

@@ -82,7 +82,8 @@ def _views(rows) -> list[TicketView]:
 
 
 def _run(statement, params=None) -> list[TicketView]:
-    return _views(db.session.connection().execute(statement, params or {}))
+    # The statement named to the session: inside replica_read() a read may go to the replica.
+    return _views(db.session.connection(bind_arguments={"clause": statement}).execute(statement, params or {}))
 
 
 def view(ticket_id: int) -> TicketView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 
 import requests
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 # Tokens are dropped this long before WeChat's expiry, so none is used in its last minutes.
 EXPIRY_MARGIN_SECONDS = 300
+# A process reuses the token it last read from shared storage this long without asking again
+# (the outbox worker sends hundreds of messages a second). A token rotated meanwhile is
+# refused (40001/42001) and fetched again at once (WeChat._call), as when it is read anew.
+TOKEN_REUSE_SECONDS = 5.0
 
 
 class DatabaseStorage(SessionStorage):
@@ -111,12 +116,19 @@ class FallbackStorage(SessionStorage):
 
 
 class _SharedToken:
-    """The access token lives only in shared storage, with WeChat's expiry as its TTL."""
+    """The access token lives in shared storage, with WeChat's expiry as its TTL; a process
+    reuses what it last read for TOKEN_REUSE_SECONDS."""
+
+    _reused: tuple[str, float] | None = None  # (token, read at: time.monotonic())
 
     @property
     def access_token(self) -> str:
+        kept = self._reused
+        if kept is not None and time.monotonic() - kept[1] < TOKEN_REUSE_SECONDS:
+            return kept[0]
         token = self.session.get(self.access_token_key)
         if token:
+            self._reused = (token, time.monotonic())
             return token
         return self.fetch_access_token()["access_token"]
 
@@ -130,6 +142,7 @@ class _SharedToken:
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
         expires_in = int(result.get("expires_in", 7200))
         self.session.set(self.access_token_key, result["access_token"], max(expires_in - EXPIRY_MARGIN_SECONDS, 30))
+        self._reused = (result["access_token"], time.monotonic())
         return {"access_token": result["access_token"], "expires_in": expires_in}
 
 

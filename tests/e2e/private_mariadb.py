@@ -38,8 +38,12 @@ _SMALL = ["--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M", "--skip-
 
 
 class PrivateMariaDB:
-    def __init__(self, database: str = "gongzhi", keep_log: str | None = None):
-        """keep_log: where to copy the server's error log at the end (for a failed run)."""
+    def __init__(self, database: str | None = "gongzhi", keep_log: str | None = None, server_args: tuple = ()):
+        """keep_log: where to copy the server's error log at the end (for a failed run).
+        database: created at the start (None: none, e.g. for a replica that receives it).
+        server_args: more mariadbd options, e.g. a binary log and a server id for replication
+        (with --log-bin the default --skip-log-bin is left out)."""
+        self.server_args = tuple(server_args)
         self.server, self.install = binaries()
         self.keep_log = keep_log
         self.errlog = ""
@@ -67,8 +71,9 @@ class PrivateMariaDB:
             if done.returncode != 0:
                 raise RuntimeError(f"mariadb-install-db failed: {done.stdout[-1500:]}{done.stderr[-1500:]}")
             self.start()
-            with self.connect() as conn, conn.cursor() as cur:
-                cur.execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            if self.database:
+                with self.connect() as conn, conn.cursor() as cur:
+                    cur.execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         except BaseException:
             self.cleanup()
             raise
@@ -101,8 +106,10 @@ class PrivateMariaDB:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         cmd = [self.server, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
                f"--socket={self.socket}", "--bind-address=127.0.0.1", f"--pid-file={self.tmp}/mariadbd.pid",
-               f"--log-error={self.errlog}", "--skip-log-bin", "--performance-schema=OFF",
-               "--max-connections=200", *_SMALL]
+               f"--log-error={self.errlog}", "--performance-schema=OFF", "--max-connections=200", *_SMALL,
+               *self.server_args]
+        if not any(arg.startswith("--log-bin") for arg in self.server_args):
+            cmd.append("--skip-log-bin")
         if os.geteuid() == 0:
             cmd.append("--user=root")
         # Its own session: a Ctrl-C meant for pytest does not reach it (cleanup kills it).

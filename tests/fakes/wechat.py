@@ -116,9 +116,10 @@ class _Server(ThreadingHTTPServer):
 class FakeWeChat:
     """Fake WeChat HTTP API.  All state is guarded by one lock."""
 
-    def __init__(self, appid="wxfakeappid0000001", secret="fake-app-secret"):
+    def __init__(self, appid="wxfakeappid0000001", secret="fake-app-secret", keep_alive=True):
         self.appid = appid
         self.secret = secret
+        self.keep_alive = keep_alive  # False: a connection per request (HTTP/1.0), as this fake once did
         # Real WeChat answers 40163 "code been used" for a reused login code;
         # the default models it as 40029 "invalid code".  Set to 40163 to model it exactly.
         self.used_code_errcode = INVALID_CODE
@@ -340,6 +341,11 @@ class FakeWeChat:
             return self._grants.get((openid, template_id), 0)
 
     @property
+    def sent_count(self) -> int:
+        with self._lock:
+            return len(self._sent)
+
+    @property
     def sent_messages(self) -> list[dict]:
         with self._lock:
             return [dict(m) for m in self._sent]
@@ -350,6 +356,11 @@ class FakeWeChat:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "FakeWeChat/1.0"
+            # Keep-alive, as WeChat's own servers: a client's session reuses its connection.
+            protocol_version = "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
+            # Head and body leave in one segment (no 40 ms wait on delayed ACKs between them).
+            wbufsize = 64 * 1024
+            disable_nagle_algorithm = True
             sys_version = ""
 
             def log_message(self, format, *args):  # noqa: A002 - silence

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from server.auth.models import User
 from server.extensions import db
-from server.notifications.models import Notification
+from server.notifications.models import Notification, SubscriptionQuota
 from server.notifications.outbox import notify
 from server.notifications.worker import drain
 from server.tickets import operations, timers
@@ -230,3 +230,65 @@ def test_duplicate_dedupe_key_adds_nothing(demo):
     db.session.commit()
     assert db.session.execute(sa.select(sa.func.count(Notification.id)).where(
         Notification.dedupe_key == "same-key")).scalar_one() == 1
+
+
+def test_a_batch_past_half_its_lease_hands_its_unsent_rows_back_with_their_subscriptions(ctx, fake_wechat,
+                                                                                        monkeypatch):
+    """WeChat slow: a batch stops sending at half its lease, so its lease is never taken over
+    while it still sends; the rows it did not reach are due again, their quotas given back."""
+    from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID, fill
+
+    monkeypatch.setitem(ctx.config, "WECHAT_SUBSCRIBE_TEMPLATES", json.dumps({TEMPLATE: TEMPLATE_ID}))
+    ids = fill(fake_wechat, 3, users=1)
+    before = len(fake_wechat.sent_messages)
+    monkeypatch.setitem(ctx.config, "NOTIFY_LEASE_SECONDS", 0)
+    assert drain() == {"handed_back": 3, "claimed": 3}
+    rows = db.session.execute(sa.select(Notification).where(Notification.id.in_(ids))).scalars().all()
+    assert {r.state for r in rows} == {"pending"} and {r.attempts for r in rows} == {0}
+    assert all(r.claim_token is None for r in rows)
+    quota = db.session.execute(sa.select(SubscriptionQuota.remaining)).scalar_one()
+    assert quota == 3 and len(fake_wechat.sent_messages) == before
+    monkeypatch.setitem(ctx.config, "NOTIFY_LEASE_SECONDS", 120)
+    assert drain()["sent"] == 3
+    assert db.session.execute(sa.select(SubscriptionQuota.remaining)).scalar_one() == 0
+
+
+def test_redis_down_each_accepted_send_is_committed_on_its_own(ctx, fake_wechat, monkeypatch, caplog):
+    """No receipt store to be had: the worker commits each accepted row at once instead."""
+    from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID, fill
+
+    monkeypatch.setitem(ctx.config, "WECHAT_SUBSCRIBE_TEMPLATES", json.dumps({TEMPLATE: TEMPLATE_ID}))
+    monkeypatch.setitem(ctx.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    ctx.extensions.pop("gongzhi.notifications.receipts", None)
+    ids = fill(fake_wechat, 4, users=2)
+    before = len(fake_wechat.sent_messages)
+    try:
+        assert drain()["sent"] == 4
+    finally:
+        ctx.extensions.pop("gongzhi.notifications.receipts", None)
+    rows = db.session.execute(sa.select(Notification).where(Notification.id.in_(ids))).scalars().all()
+    assert {r.state for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+    assert "outbox receipts: redis unavailable" in caplog.text
+    delivered = Counter(_notification_ids(fake_wechat.sent_messages[before:]))
+    assert set(delivered) == ids and set(delivered.values()) == {1}
+
+
+def test_rows_taken_over_mid_batch_are_left_to_their_new_holder(ctx, fake_wechat, monkeypatch):
+    """A batch that outlived its lease: another worker holds its rows now. The late batch
+    records nothing for them and gives back no subscription (the new holder took its own)."""
+    from server.notifications import worker
+    from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID, fill
+
+    monkeypatch.setitem(ctx.config, "WECHAT_SUBSCRIBE_TEMPLATES", json.dumps({TEMPLATE: TEMPLATE_ID}))
+    ids = fill(fake_wechat, 2, users=1)
+    batch = worker.claim(10, utcnow())
+    assert {j.id for j in batch.jobs} == ids and batch.quota_taken == ids
+    users = {u.id: u for u in db.session.execute(sa.select(User.id, User.openid, User.wecom_userid))}
+    db.session.execute(sa.update(Notification).values(claim_token="taken-over"))
+    db.session.commit()
+    fake_wechat.fail("cgi-bin/message/subscribe/send", -1, times=2)    # both to be retried
+    worker._send(batch, users)
+    worker._write_outcomes(batch)
+    rows = db.session.execute(sa.select(Notification).where(Notification.id.in_(ids))).scalars().all()
+    assert {(r.state, r.claim_token, r.attempts) for r in rows} == {("sending", "taken-over", 0)}
+    assert db.session.execute(sa.select(SubscriptionQuota.remaining)).scalar_one() == 0

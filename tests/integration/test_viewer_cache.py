@@ -35,10 +35,10 @@ def _redis():
     client.flushdb()
 
 
-def _worker(app, redis_url=REDIS_URL):
+def _worker(app, redis_url=REDIS_URL, seconds=60):
     config = app.config.copy()
     config["REDIS_URL"] = redis_url
-    config["VIEWER_CACHE_SECONDS"] = 60
+    config["VIEWER_CACHE_SECONDS"] = seconds
     worker = create_app(config)
     statements: list[str] = []
     with worker.app_context():
@@ -127,6 +127,24 @@ def test_a_post_granted_then_revoked_changes_the_scope_at_once(workers):
     res = _get(two, "/api/v1/tickets?scope=unit", headers)
     assert res.status_code == 403
     assert res.json["message"] == "not_staff"
+
+
+def test_a_post_revoked_by_a_process_that_keeps_nothing_is_refused_at_once(workers):
+    """Another box, or the admin command, run with VIEWER_CACHE_SECONDS=0: it still tells Redis."""
+    one, two, _ = workers
+    command = _worker(one, seconds=0)
+    headers = _login(one, "revoked-elsewhere")
+    with command.app_context():
+        auth_ops.grant_post("dev:revoked-elsewhere", "gz-demo-hq-1", "grid_worker")
+        db.session.commit()
+    _warm(two, headers)
+    assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 200
+    with command.app_context():
+        assert auth_ops.revoke_post("dev:revoked-elsewhere", "gz-demo-hq-1", "grid_worker")
+        db.session.commit()
+    assert _get(two, "/api/v1/tickets?scope=unit", headers).status_code == 403
+    with command.app_context():
+        db.engine.dispose()
 
 
 def test_a_deleted_account_is_refused_at_once(workers):
