@@ -1,13 +1,20 @@
 """The demo district: a four-level tree with boundaries, the 12345 categories, dev staff."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
+from .auth.actor import Actor
 from .auth.console import set_credentials
 from .auth.models import Role, User
 from .auth.operations import grant_post
 from .categories.models import Category
 from .extensions import db
+from .timeutil import utcnow
+from .topics import operations as topic_ops
+from .topics.models import Topic
+from .units.models import Unit
 from .units.operations import import_units
 
 # (code, name, icon, handler kind, respond hours, resolve days, resolve hours)
@@ -107,5 +114,20 @@ def seed_demo() -> dict:
         user = db.session.execute(sa.select(User).where(User.openid == f"dev:{login}")).scalar_one()
         set_credentials(user, username, password, totp_secret=secret)
     db.session.flush()
+    topics = _demo_topic()
     return {"units": len(units), "categories": len(CATEGORIES), "staff": len(DEMO_STAFF),
-            "console_accounts": len(DEMO_CONSOLE)}
+            "console_accounts": len(DEMO_CONSOLE), "topics": topics}
+
+
+DEMO_TOPIC = ("3号楼前的空地改成停车位还是小花园", "空地荒了两年。请居民说说怎么用，征求意见后提交议事会商议。")
+
+
+def _demo_topic() -> int:
+    """One topic of 花桥社区 open for opinions, so the topic pages show something (once)."""
+    unit = db.session.execute(sa.select(Unit).where(Unit.code == "gz-demo-hq-1")).scalar_one()
+    if db.session.execute(sa.select(Topic.id).where(Topic.unit_id == unit.id).limit(1)).first() is not None:
+        return 0
+    cadre = Actor.of_user(db.session.execute(sa.select(User).where(User.openid == "dev:cadre")).scalar_one())
+    topic = topic_ops.create(cadre, unit.id, *DEMO_TOPIC)
+    topic_ops.solicit(topic, cadre, utcnow() + timedelta(days=7), note=DEMO_TOPIC[1])
+    return 1

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, request
 
 from ..extensions import db
+from ..replica import replica_reads
 from ..stats import queries as stats
 from ..stats.periods import Period, month_of
 from ..tickets import lifecycle as lc
@@ -42,6 +43,7 @@ def _ticket_brief(t) -> dict:
 
 @bp.get("/")
 @page("工作台", order=10)
+@replica_reads  # lag-tolerant: frozen report cards and lists (server/replica.py)
 def dashboard():
     who = actor()
     unit_id = request.args.get("unit", type=int)

@@ -1,6 +1,7 @@
 """/public: no sign-in. The latest bulletin (两月一通报) and each unit's report card this month."""
 from __future__ import annotations
 
+from ..replica import replica_reads
 from ..stats import operations as bulletins
 from ..stats import queries as stats
 from ..stats import rates
@@ -34,6 +35,7 @@ def report_cards(now) -> tuple[list[dict], str]:
 
 @bp.get("/public")
 @public
+@replica_reads
 def public_page():
     now = utcnow()
     latest = bulletins.list_bulletins(limit=1)["items"]

@@ -12,6 +12,7 @@ from flask import redirect, request, send_file, url_for
 from ..categories.operations import may_edit as top_admin
 from ..errors import NotFound
 from ..extensions import db
+from ..replica import replica_reads
 from ..stats import operations as stats_ops
 from ..stats.export import filename, workbook_bytes
 from ..stats.models import BULLETIN, MONTHLY, ReportSnapshot
@@ -35,6 +36,7 @@ def _my_unit_ids() -> set[int]:
 
 @bp.get("/reports")
 @page("成绩单", order=60, roles=READERS)
+@replica_reads
 def report_cards():
     monthly, bulletins = _snapshots(MONTHLY), _snapshots(BULLETIN)
     chosen_id = request.args.get("snapshot", type=int)
