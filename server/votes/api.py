@@ -87,8 +87,8 @@ def vote_result(vote_id):
 def cast(body, vote_id):
     """My secret ballot; casting again before the close replaces it."""
     actor = sessions.viewer()
-    operations.cast(vote_id, actor, body["option_id"])
-    return queries.shown(queries.get_vote(vote_id, actor), actor, cast_option=body["option_id"])
+    vote = operations.cast(vote_id, actor, body["option_id"])
+    return queries.shown(vote, actor, cast_option=body["option_id"])
 
 
 @blp.post("/votes/<int:vote_id>/paper")

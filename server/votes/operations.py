@@ -262,10 +262,14 @@ def _ref(vote, entry_id: int) -> str:
 
 
 _votes = Vote.__table__
-# What a cast reads of its vote, as one Core row (no ORM object, no options loaded with it).
-_FOR_CAST = sa.select(_votes.c.id, _votes.c.unit_id, _votes.c.status, _votes.c.opens_at, _votes.c.closes_at,
-                      _votes.c.secret, _votes.c.by_household).where(_votes.c.id == sa.bindparam("vote_id"))
-_option_ids = ProcessCache("vote_options", watch=(VoteOption,), ttl_setting=None, max_entries=10_000)
+# What a cast reads of its vote, as one Core row (no ORM object, no options loaded with it):
+# what it checks and what its answer shows (votes.queries.shown takes the row).
+_FOR_CAST = sa.select(*(_votes.c[name] for name in (
+    "id", "unit_id", "topic_id", "title", "status", "by_household", "opens_at", "closes_at", "quorum_pct",
+    "threshold_pct", "roll_size", "result", "secret"))).where(_votes.c.id == sa.bindparam("vote_id"))
+# A vote's options (id, label, is_yes) in order: written with the vote and never changed, so
+# each process keeps them (dropped when it writes options itself).
+_options = ProcessCache("vote_options", watch=(VoteOption,), ttl_setting=None, max_entries=10_000)
 
 
 def _locked_open(vote_id: int):
@@ -280,19 +284,24 @@ def _locked_open(vote_id: int):
     return vote
 
 
+def frozen_options(vote_id: int) -> tuple[tuple[int, str, bool], ...]:
+    """The vote's options as (id, label, is_yes), in order, from this process's copy."""
+    return _options.get(vote_id, lambda: tuple(db.session.execute(
+        sa.select(VoteOption.id, VoteOption.label, VoteOption.is_yes).where(VoteOption.vote_id == vote_id)
+        .order_by(VoteOption.position)).tuples()))
+
+
 def _check_option(vote_id: int, option_id: int) -> None:
-    """The option is the vote's: its options are frozen once it opens, so each process keeps them."""
-    ids = _option_ids.get(vote_id, lambda: frozenset(db.session.execute(
-        sa.select(VoteOption.id).where(VoteOption.vote_id == vote_id)).scalars()))
-    if option_id not in ids:
+    if option_id not in {o[0] for o in frozen_options(vote_id)}:
         raise Invalid("选项不存在", key="invalid_option")
 
 
-def cast(vote_id: int, actor: Actor, option_id: int) -> None:
+def cast(vote_id: int, actor: Actor, option_id: int):
     """An online ballot by the actor's roll entry; casting again replaces it (the last one
     counts). Refused off the roll, outside the window, and for an entry that voted on paper.
     Four statements the first time, three for a change: the vote (shared lock), the actor's
-    entry with its voter row if any (locked), who voted (the first time), what (an upsert)."""
+    entry with its voter row if any (locked), who voted (the first time), what (an upsert).
+    Returns the vote's row as read (for the answer)."""
     vote = _locked_open(vote_id)
     _check_option(vote.id, option_id)
     found = _entry_and_channel(vote, actor)
@@ -300,6 +309,7 @@ def cast(vote_id: int, actor: Actor, option_id: int) -> None:
         raise Forbidden("您不在本次投票的名册上", key="not_on_roll")
     entry_id, channel = found
     _record(vote, entry_id, option_id, "online", user_id=actor.id, first=channel, locked=True)
+    return vote
 
 
 def _entry_and_channel(vote, actor: Actor) -> tuple[int, str | None] | None:
