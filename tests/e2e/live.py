@@ -3,16 +3,55 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pymysql
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
 BIN = os.path.dirname(sys.executable)
+MYSQL_ADMIN = make_url(os.environ.get("MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test"))
+
+
+def healthy(base: str, seconds: float) -> bool:
+    """Whether the service at `base` answers /healthz with 200 within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def fresh_mysql_database(prefix: str) -> Iterator[str]:
+    """A new empty database `<prefix>_<random>` on the MYSQL_ADMIN_URL server, dropped after;
+    the test is skipped when no server answers there."""
+    admin = MYSQL_ADMIN
+    try:
+        conn = pymysql.connect(host=admin.host, port=admin.port or 3306, user=admin.username,
+                               password=admin.password or "", connect_timeout=3, autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        pytest.skip(f"MariaDB/MySQL not reachable at {admin.host}:{admin.port or 3306}: {exc}")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()
 
 
 def free_port() -> int:
@@ -82,13 +121,8 @@ class Gunicorn:
             [os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
+        if healthy(self.base, 30):
+            return self
         self.proc.kill()
         self.proc.wait(timeout=10)
         pytest.fail("gunicorn did not start: " + self._read()[-2000:])

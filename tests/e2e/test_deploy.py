@@ -20,20 +20,17 @@ import subprocess
 import time
 from pathlib import Path
 
-import pymysql
 import pytest
 import redis
 import requests
 import urllib3
-from sqlalchemy.engine import make_url
 
-from tests.e2e.live import BIN, flask, free_port, production_env
+from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, production_env
 from tests.e2e.test_deploy_files import nginx_config
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = make_url(os.environ.get("MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test"))
 # Redis database 14 is this test's scratch space; its keys carry a prefix of this run.
 REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 LOGIN_LIMIT = 5
@@ -42,20 +39,8 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 
 @pytest.fixture(scope="module")
 def mariadb_url():
-    try:
-        conn = pymysql.connect(host=ADMIN.host, port=ADMIN.port or 3306, user=ADMIN.username,
-                               password=ADMIN.password or "", connect_timeout=3, autocommit=True)
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"MariaDB/MySQL not reachable at {ADMIN.host}:{ADMIN.port or 3306}: {exc}")
-    name = f"gongzhi_e2e_{secrets.token_hex(4)}"
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    try:
-        yield ADMIN.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+    with fresh_mysql_database("gongzhi_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

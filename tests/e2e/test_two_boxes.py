@@ -24,13 +24,11 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pymysql
 import pytest
 import redis
 import requests
-from sqlalchemy.engine import make_url
 
-from tests.e2e.live import BIN, flask, free_port, production_env
+from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, healthy, production_env
 from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID
 
 pytestmark = [
@@ -41,7 +39,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = make_url(os.environ.get("MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test"))
 REDIS_URL = "redis://127.0.0.1:6379/12"  # this test's; its keys carry a prefix of the run
 LOGIN_LIMIT = 6
 
@@ -55,20 +52,8 @@ def _nginx() -> str:
 
 @pytest.fixture(scope="module")
 def mariadb_url():
-    try:
-        conn = pymysql.connect(host=ADMIN.host, port=ADMIN.port or 3306, user=ADMIN.username,
-                               password=ADMIN.password or "", connect_timeout=3, autocommit=True)
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"MariaDB/MySQL not reachable at {ADMIN.host}:{ADMIN.port or 3306}: {exc}")
-    name = f"gongzhi_boxes_{secrets.token_hex(4)}"
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    try:
-        yield ADMIN.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+    with fresh_mysql_database("gongzhi_boxes") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +84,8 @@ class Box:
             self.web = subprocess.Popen(
                 [os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
                  "server.wsgi:app"], env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
+        if healthy(self.base, 40):
+            return self
         self.stop()
         pytest.fail(f"gunicorn of box {self.name} did not start: " + self.web_log.read_text(errors="replace")[-3000:])
 
