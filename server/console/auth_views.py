@@ -55,7 +55,7 @@ def login_submit():
                     request.remote_addr or "unknown")
         return render("console/login.html", err.status, error=err.detail, username=form.get("username", ""),
                       next=form.get("next", ""), dev_accounts=DEV_ACCOUNTS)
-    return _signed_in(user, "sign_in")
+    return sign_in_as(user, "sign_in")
 
 
 @bp.post("/login/dev")
@@ -69,10 +69,11 @@ def login_dev():
     user = db.session.execute(sa.select(User).where(User.openid == f"dev:{who}")).scalar()
     if user is None or not user.posts:
         abort(404)
-    return _signed_in(user, "sign_in_dev")
+    return sign_in_as(user, "sign_in_dev")
 
 
-def _signed_in(user: User, action: str):
+def sign_in_as(user: User, action: str):
+    """A new console session for `user` (its cookie set on the answer), audited as `action`."""
     from ..auth.actor import Actor
 
     token = console_auth.open_session(user, request.headers.get("User-Agent", ""))

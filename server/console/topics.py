@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, request, url_for
 
+from .. import directory
 from ..auth.models import ROLE_LABELS
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -50,11 +51,11 @@ DONE = {**{a: f"å·²{label}" for a, label in STAGE_LABELS.items()}, "solicit": "å
 
 def _topic_in_scope(topic_id: int) -> Topic:
     """A topic of a unit the actor is staff of (or above); else 404."""
-    return in_scope_or_404(db.session.get(Topic, topic_id), lambda t: topic_ops._unit(t.unit_id))
+    return in_scope_or_404(db.session.get(Topic, topic_id), lambda t: directory.unit(t.unit_id))
 
 
 def _vote_in_scope(vote_id: int) -> Vote:
-    return in_scope_or_404(db.session.get(Vote, vote_id), lambda v: vote_ops._unit(v.unit_id))
+    return in_scope_or_404(db.session.get(Vote, vote_id), lambda v: directory.unit(v.unit_id))
 
 
 def _chosen_unit():
@@ -123,7 +124,7 @@ def topic_page(topic_id: int):
                   exits=EXITS, stage_labels=STAGE_LABELS,
                   council=council if can_sit else [], vote_choices=VOTE_CHOICES, role_names=ROLE_NAMES,
                   status_names={s.value: label for s, label in topic_rules.LABELS.items()},
-                  is_moderator=bool(staff_roles_in(who, topic_ops._unit(topic.unit_id)) & MODERATORS),
+                  is_moderator=bool(staff_roles_in(who, directory.unit(topic.unit_id)) & MODERATORS),
                   done=DONE.get(request.args.get("done", ""), ""))
 
 
@@ -205,7 +206,7 @@ def vote_page(vote_id: int):
     vote = _vote_in_scope(vote_id)
     shown = vote_queries.shown(vote, who)
     status = VoteStatus(vote.status)
-    roles = staff_roles_in(who, vote_ops._unit(vote.unit_id))
+    roles = staff_roles_in(who, directory.unit(vote.unit_id))
     return render("console/vote.html", v=shown, vote=vote, labels=vote_rules.LABELS,
                   actions=vote_rules.MACHINE.allowed_actions(status, roles, vote),
                   can_enter_paper=status == VoteStatus.open and bool(roles & vote_rules.CLERKS),
@@ -255,7 +256,7 @@ def roll_claims():
 
 @bp.post("/roll/<int:entry_id>/review")
 def roll_review(entry_id: int):
-    entry = in_scope_or_404(db.session.get(RollEntry, entry_id), lambda e: vote_ops._unit(e.unit_id))
+    entry = in_scope_or_404(db.session.get(RollEntry, entry_id), lambda e: directory.unit(e.unit_id))
     confirm = request.form.get("confirm") == "1"
     with audited("roll.review", f"roll_entry:{entry.id}", lambda: {"status": str(entry.status.value)}) as asked:
         asked["confirm"] = confirm

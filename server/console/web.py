@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import console as console_auth
@@ -36,6 +37,7 @@ from ..auth.actor import Actor
 from ..auth.models import ROLE_LABELS, Role, User
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
+from ..media import operations as media
 from ..tickets import lifecycle as lc
 from ..timeutil import isoformat
 from ..units.models import Unit
@@ -217,16 +219,12 @@ def audited(action: str, target: str, state: Callable[[], dict] | None = None) -
 def uploaded_photos(field: str = "photos") -> list[int]:
     """The photos a form sent (at most nine), each stored through media.upload (checked and
     re-encoded like the API's uploads), as ids for the operation's `media`."""
-    from ..media import operations as media
-
     uploads = [f for f in request.files.getlist(field) if f and f.filename]
     return [media.upload(actor(), f.stream).id for f in uploads[:9]]
 
 
 def load_form(schema, raw: dict) -> dict:
     """A form's fields through the API's own schema (the same limits), or 422 in Chinese."""
-    from marshmallow import ValidationError
-
     try:
         return schema().load(raw)
     except ValidationError as err:

@@ -14,7 +14,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..ops.ratelimit import rate_limit
 from ..wechat.service import get_wecom
-from .auth_views import DEV_ACCOUNTS, _signed_in
+from .auth_views import DEV_ACCOUNTS, sign_in_as
 from .web import bp, csrf_token, public, render
 
 
@@ -67,4 +67,4 @@ def login_wecom_callback():
     user = db.session.execute(sa.select(User).where(User.wecom_userid == userid)).scalars().first()
     if user is None or not user.posts:
         return _refused("这个企业微信账号没有对应的在岗工作人员，请联系管理员", 403)
-    return _signed_in(user, "sign_in_wecom")
+    return sign_in_as(user, "sign_in_wecom")

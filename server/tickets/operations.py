@@ -62,7 +62,6 @@ def append(ticket: Ticket, action: str, from_status: Status | None, actor: Actor
     media_ops.attach(media, f"ticket_event:{event_id}", event_id)
 
 
-take_media = media_ops.take
 
 
 def move(ticket: Ticket, rule: lc.Rule, to: Status | None = None) -> Status:
@@ -229,7 +228,7 @@ def assign(ticket: Ticket, actor: Actor, assignee_id: int, unit_id: int | None =
 def progress(ticket: Ticket, actor: Actor, note: str, media: Sequence[int] = (), public: bool = True,
              version: int | None = None) -> Ticket:
     rule, role = step(ticket, "progress", actor, version)
-    photos = take_media(actor, list(media))
+    photos = media_ops.take(actor, media)
     old = move(ticket, rule)
     append(ticket, "progress", old, actor, role, note=note, public=public, media=photos)
     flush()
@@ -240,7 +239,7 @@ def progress(ticket: Ticket, actor: Actor, note: str, media: Sequence[int] = (),
 def resolve(ticket: Ticket, actor: Actor, note: str, media: list[int], version: int | None = None) -> Ticket:
     """答题单: the answer, with text and at least one photo; crosses the task off (销号)."""
     rule, role = step(ticket, "resolve", actor, version)
-    photos = take_media(actor, list(media))
+    photos = media_ops.take(actor, media)
     if not photos:
         raise Invalid("办结须上传至少一张现场照片", key="photo_required")
     if not note.strip():

@@ -13,6 +13,7 @@ from ..auth.actor import Actor
 from ..directory import CategoryInfo, UnitInfo
 from ..errors import Conflict, DomainError, Invalid
 from ..extensions import db
+from ..media import operations as media_ops
 from ..privacy import consent
 from ..timeutil import utcnow
 from ..units.geo import to_wgs84
@@ -23,7 +24,7 @@ from . import lifecycle as lc
 from . import notices
 from .lifecycle import Status
 from .models import Ticket
-from .operations import append, deadlines, operation, take_media
+from .operations import append, deadlines, operation
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def report(actor: Actor, data: dict, idempotency_key: str | None = None) -> tupl
     lat, lng = to_wgs84(data["lat"], data["lng"], data["coord"])
     # WeChat is asked before anything is written: no write transaction waits on the network.
     held = check_text(actor, description)
-    media = take_media(actor, data.get("media") or [])
+    media = media_ops.take(actor, data.get("media") or [])
     unit, triage = route(category, lat, lng)
     now = utcnow()
     respond_by, resolve_by = deadlines(category, now)
