@@ -110,22 +110,30 @@ def _code(secret: str) -> str:
         time.sleep(1)
 
 
-@pytest.fixture(scope="session")
-def head_state(browser, console, browser_context_args):
-    """The street head signed in once for the tests that act as them (cookies and all)."""
-    context = browser.new_context(**browser_context_args)
-    sign_in(context.new_page(), console.base)
+def _signed_in_state(browser, base: str, context_args: dict, who: str) -> dict:
+    """`who` signed in once (cookies and all), for the pages of the tests that act as them."""
+    context = browser.new_context(**context_args)
+    sign_in(context.new_page(), base, who)
     state = context.storage_state()
     context.close()
     return state
 
 
+def _page_of(browser, state: dict, context_args: dict):
+    context = browser.new_context(**context_args, storage_state=state)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def head_state(browser, console, browser_context_args):
+    return _signed_in_state(browser, console.base, browser_context_args, "head")
+
+
 @pytest.fixture
 def head(browser, head_state, browser_context_args):
     """A page of the signed-in street head (花桥街道主任)."""
-    context = browser.new_context(**browser_context_args, storage_state=head_state)
-    yield context.new_page()
-    context.close()
+    yield from _page_of(browser, head_state, browser_context_args)
 
 
 def sign_in(page: Page, base: str, who: str = "head") -> None:
@@ -156,16 +164,10 @@ def not_blank(path) -> bool:
 
 @pytest.fixture(scope="session")
 def admin_state(browser, console, browser_context_args):
-    """The district administrator signed in once (cookies and all)."""
-    context = browser.new_context(**browser_context_args)
-    sign_in(context.new_page(), console.base, "admin")
-    state = context.storage_state()
-    context.close()
-    return state
+    return _signed_in_state(browser, console.base, browser_context_args, "admin")
 
 
 @pytest.fixture
 def admin(browser, admin_state, browser_context_args):
-    context = browser.new_context(**browser_context_args, storage_state=admin_state)
-    yield context.new_page()
-    context.close()
+    """A page of the signed-in district administrator."""
+    yield from _page_of(browser, admin_state, browser_context_args)

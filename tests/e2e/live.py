@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import pymysql
 import pytest
+import redis
 import requests
 from sqlalchemy.engine import make_url
 
@@ -31,6 +32,29 @@ def healthy(base: str, seconds: float) -> bool:
         except requests.RequestException:
             time.sleep(0.2)
     return False
+
+
+@contextmanager
+def redis_scratch(url: str, prefix: str, also: tuple[str, ...] = ()) -> Iterator[tuple[redis.Redis, str]]:
+    """A Redis client and a prefix `<prefix>-<random>` for this run's keys, which are deleted
+    before and after (with the keys matching `also`); the test is skipped when no Redis answers."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {url}: {exc}")
+    run = f"{prefix}-{secrets.token_hex(4)}"
+
+    def clear():
+        for pattern in (f"*{run}*", *also):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
+
+    clear()
+    try:
+        yield client, run
+    finally:
+        clear()
 
 
 @contextmanager

@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 import urllib3
 
-from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, production_env
+from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, healthy, production_env, redis_scratch
 from tests.e2e.test_deploy_files import nginx_config
 
 pytestmark = pytest.mark.e2e
@@ -45,21 +44,8 @@ def mariadb_url():
 
 @pytest.fixture(scope="module")
 def redis_prefix():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    prefix = f"gongzhi-e2e-{secrets.token_hex(4)}"
-
-    def clear():
-        for pattern in (f"*{prefix}*", "gongzhi:wechat*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
-
-    clear()
-    yield client, prefix
-    clear()
+    with redis_scratch(REDIS_URL, "gongzhi-e2e", also=("gongzhi:wechat*",)) as scratch:
+        yield scratch
 
 
 class Live:
@@ -77,13 +63,8 @@ class Live:
             [os.path.join(BIN, "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
              "server.wsgi:app"], env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
         out.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
+        if healthy(self.base, 30):
+            return self
         self.stop()
         pytest.fail("gunicorn did not start: " + self.log.read_text(errors="replace")[-3000:])
 

@@ -25,10 +25,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import redis
 import requests
 
-from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, healthy, production_env
+from tests.e2e.live import BIN, flask, free_port, fresh_mysql_database, healthy, production_env, redis_scratch
 from tests.fakes.outbox import TEMPLATE, TEMPLATE_ID
 
 pytestmark = [
@@ -58,15 +57,8 @@ def mariadb_url():
 
 @pytest.fixture(scope="module")
 def redis_prefix():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    prefix = f"gongzhi-boxes-{secrets.token_hex(4)}"
-    yield client, prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
+    with redis_scratch(REDIS_URL, "gongzhi-boxes", also=()) as scratch:
+        yield scratch
 
 
 class Box:
